@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace KrSbert.Embedding;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Loaded model {Model} from {Source}: {Dimension} dimensions, {Pooling} pooling, normalize {Normalize}, max {MaxSequenceLength} tokens, vocabulary {VocabularySize}")]
+    public static partial void ModelLoaded(ILogger logger, string model, string source, int dimension, string pooling, bool normalize, int maxSequenceLength, int vocabularySize);
+
+    [LoggerMessage(2, LogLevel.Warning, "Model {Model} is English-only: Korean text becomes mostly [UNK] and its vectors carry little meaning. Configure a KR-SBERT model folder for Korean.")]
+    public static partial void EnglishOnlyModel(ILogger logger, string model);
+
+    [LoggerMessage(3, LogLevel.Information, "Model folder {Source} has no model.onnx: tokenization only")]
+    public static partial void TokenizerOnly(ILogger logger, string source);
+
+    [LoggerMessage(4, LogLevel.Debug, "Embedded {Texts} texts in {Batches} batches")]
+    public static partial void Embedded(ILogger logger, int texts, int batches);
+}

@@ -1,0 +1,275 @@
+using System.Buffers;
+using KrSbert.Embedding.Inference;
+using KrSbert.Embedding.Models;
+using KrSbert.Embedding.Pooling;
+using KrSbert.Embedding.Tokenization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace KrSbert.Embedding;
+
+/// <summary>
+/// A sentence-transformers model run by ONNX Runtime: tokenizes as Hugging Face does, batches texts by
+/// length, and pools token vectors as sentence-transformers does. One instance serves concurrent callers.
+/// Inference is CPU-bound and synchronous; <see cref="EmbedAsync"/> moves it off the caller's thread.
+/// </summary>
+public sealed class SentenceEmbedder : IDisposable
+{
+    private readonly OnnxSentenceEncoder? _encoder;
+    private readonly EmbedderOptions _options;
+    private readonly ILogger _logger;
+
+    private SentenceEmbedder(SentenceModelDefinition model, WordPieceTokenizer tokenizer, OnnxSentenceEncoder? encoder, EmbedderOptions options, ILogger logger)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        _encoder = encoder;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>What the model folder declares.</summary>
+    public SentenceModelDefinition Model { get; }
+
+    /// <summary>The model's tokenizer.</summary>
+    public WordPieceTokenizer Tokenizer { get; }
+
+    /// <summary>Whether an ONNX graph is loaded (a tokenizer-only folder has none).</summary>
+    public bool CanEmbed => _encoder is not null;
+
+    /// <summary>Time spent inside ONNX Runtime, for throughput reports.</summary>
+    public InferenceStatistics Statistics => _encoder?.Statistics ?? new InferenceStatistics();
+
+    /// <summary>Loads the model folder at <paramref name="directory"/>.</summary>
+    /// <exception cref="ModelFolderException">The folder is incomplete or inconsistent.</exception>
+    public static SentenceEmbedder LoadFolder(string directory, EmbedderOptions? options = null, ILogger? logger = null) =>
+        Load(ModelFolder.Read(directory), options, logger);
+
+    /// <summary>Loads the embedded default model (all-MiniLM-L6-v2, English-only).</summary>
+    public static SentenceEmbedder LoadDefault(EmbedderOptions? options = null, ILogger? logger = null) =>
+        Load(EmbeddedModel.Definition, options, logger);
+
+    /// <summary>Loads a model from its definition.</summary>
+    /// <exception cref="ModelFolderException">The vocabulary or ONNX graph disagrees with the definition.</exception>
+    public static SentenceEmbedder Load(SentenceModelDefinition model, EmbedderOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new EmbedderOptions();
+        options.Validate();
+        logger ??= NullLogger.Instance;
+
+        WordPieceTokenizer tokenizer;
+        try
+        {
+            using Stream vocabulary = model.OpenVocabulary();
+            tokenizer = WordPieceTokenizer.Create(vocabulary, model.Tokenizer);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ModelFolderException("vocab.txt", null, e.Message, e);
+        }
+
+        OnnxSentenceEncoder? encoder = model.Onnx is null ? null : OnnxSentenceEncoder.Load(model.Onnx, model.HiddenSize, options.OnnxRuntime);
+        Log.ModelLoaded(logger, model.Name, model.Source, model.Dimension, PoolingModes.Format(model.Pooling), model.Normalize, model.Tokenizer.MaxSequenceLength, tokenizer.VocabularySize);
+        if (model.EnglishOnly)
+        {
+            Log.EnglishOnlyModel(logger, model.Name);
+        }
+
+        if (encoder is null)
+        {
+            Log.TokenizerOnly(logger, model.Source);
+        }
+
+        return new SentenceEmbedder(model, tokenizer, encoder, options, logger);
+    }
+
+    /// <summary>Vector length for a pooling choice (null: the model's default).</summary>
+    public int DimensionOf(PoolingMode? pooling) => Model.HiddenSize * PoolingModes.Count(Resolve(pooling));
+
+    /// <summary>Tokenizes one text after the same checks <see cref="Embed"/> applies.</summary>
+    /// <exception cref="InvalidTextException">The text is empty, whitespace only or too long.</exception>
+    public TokenizedText Tokenize(string text, int? maxSequenceLength = null)
+    {
+        CheckText(text, 0);
+        TokenizedText tokens = Tokenizer.Tokenize(text, ResolveLength(maxSequenceLength));
+        return tokens.InputIds.Count > 2 ? tokens : throw NoTokens(0);
+    }
+
+    /// <summary>Embeds texts; results come back in input order.</summary>
+    /// <exception cref="InvalidTextException">A text is empty, whitespace only, too long, or has no tokens.</exception>
+    /// <exception cref="InvalidOperationException">The model folder has no <c>model.onnx</c>.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
+    public IReadOnlyList<SentenceEmbedding> Embed(IReadOnlyList<string> texts, EmbeddingRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        OnnxSentenceEncoder encoder = RequireEncoder();
+        request ??= EmbeddingRequest.Default;
+        PoolingMode pooling = Resolve(request.Pooling);
+        bool normalize = request.Normalize ?? Model.Normalize;
+        int limit = ResolveLength(request.MaxSequenceLength);
+
+        int count = texts.Count;
+        var encoded = new int[count][];
+        var truncated = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            CheckText(texts[i], i);
+            encoded[i] = Tokenizer.EncodeIds(texts[i], out truncated[i], limit);
+            if (encoded[i].Length == 2)
+            {
+                throw NoTokens(i);
+            }
+        }
+
+        // Similar lengths share a batch, so little of each batch is padding.
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) => encoded[a].Length != encoded[b].Length ? encoded[a].Length.CompareTo(encoded[b].Length) : a.CompareTo(b));
+
+        var results = new SentenceEmbedding[count];
+        int batchSize = _options.BatchSize;
+        int longest = count == 0 ? 0 : encoded[order[^1]].Length;
+        int capacity = Math.Min(batchSize, Math.Max(count, 1)) * Math.Max(longest, 1);
+        long[] ids = ArrayPool<long>.Shared.Rent(capacity);
+        long[] mask = ArrayPool<long>.Shared.Rent(capacity);
+        long[] types = ArrayPool<long>.Shared.Rent(capacity);
+        Array.Clear(types, 0, capacity);
+        int batches = 0;
+        try
+        {
+            for (int first = 0; first < count; first += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int batch = Math.Min(batchSize, count - first);
+                ReadOnlySpan<int> members = order.AsSpan(first, batch);
+                int sequenceLength = encoded[members[^1]].Length;
+                int realTokens = FillBatch(encoded, members, sequenceLength, ids, mask);
+
+                using OrtValue output = encoder.Run(ids, mask, types, batch, sequenceLength, realTokens);
+                ReadOnlySpan<float> hidden = output.GetTensorDataAsSpan<float>();
+                int rowSize = sequenceLength * Model.HiddenSize;
+                for (int row = 0; row < batch; row++)
+                {
+                    int index = members[row];
+                    int tokenCount = encoded[index].Length;
+                    var vector = new float[Model.HiddenSize * PoolingModes.Count(pooling)];
+                    SentencePooler.Pool(hidden.Slice(row * rowSize, tokenCount * Model.HiddenSize), tokenCount, Model.HiddenSize, pooling, normalize, vector);
+                    results[index] = new SentenceEmbedding(vector, tokenCount, truncated[index]);
+                }
+
+                batches++;
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(ids);
+            ArrayPool<long>.Shared.Return(mask);
+            ArrayPool<long>.Shared.Return(types);
+        }
+
+        Log.Embedded(_logger, count, batches);
+        return results;
+    }
+
+    /// <summary>Embeds texts on the thread pool.</summary>
+    public Task<IReadOnlyList<SentenceEmbedding>> EmbedAsync(IReadOnlyList<string> texts, EmbeddingRequest? request = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Embed(texts, request, cancellationToken), cancellationToken);
+
+    /// <summary>The transformer's vector for every token of one text (the notebook's per-token view).</summary>
+    /// <exception cref="InvalidTextException">The text is empty, whitespace only, too long, or has no tokens.</exception>
+    public TokenEmbeddings EmbedTokens(string text, int? maxSequenceLength = null)
+    {
+        OnnxSentenceEncoder encoder = RequireEncoder();
+        TokenizedText tokens = Tokenize(text, maxSequenceLength);
+        int length = tokens.InputIds.Count;
+        var ids = new long[length];
+        var mask = new long[length];
+        var types = new long[length];
+        for (int i = 0; i < length; i++)
+        {
+            ids[i] = tokens.InputIds[i];
+            mask[i] = 1;
+        }
+
+        using OrtValue output = encoder.Run(ids, mask, types, 1, length, length);
+        float[] vectors = output.GetTensorDataAsSpan<float>()[..(length * Model.HiddenSize)].ToArray();
+        return new TokenEmbeddings(tokens, vectors, Model.HiddenSize);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _encoder?.Dispose();
+
+    private static int FillBatch(int[][] encoded, ReadOnlySpan<int> members, int sequenceLength, long[] ids, long[] mask)
+    {
+        int realTokens = 0;
+        for (int row = 0; row < members.Length; row++)
+        {
+            int[] source = encoded[members[row]];
+            Span<long> idRow = ids.AsSpan(row * sequenceLength, sequenceLength);
+            Span<long> maskRow = mask.AsSpan(row * sequenceLength, sequenceLength);
+            for (int i = 0; i < source.Length; i++)
+            {
+                idRow[i] = source[i];
+            }
+
+            // [PAD] is id 0 in BERT vocabularies; the mask hides padding whatever its id.
+            idRow[source.Length..].Clear();
+            maskRow[..source.Length].Fill(1);
+            maskRow[source.Length..].Clear();
+            realTokens += source.Length;
+        }
+
+        return realTokens;
+    }
+
+    private PoolingMode Resolve(PoolingMode? pooling) =>
+        pooling is { } p && p != PoolingMode.None ? p : Model.Pooling;
+
+    private int ResolveLength(int? maxSequenceLength)
+    {
+        int modelLimit = Model.Tokenizer.MaxSequenceLength;
+        if (maxSequenceLength is not { } requested)
+        {
+            return modelLimit;
+        }
+
+        return requested >= 2 && requested <= modelLimit
+            ? requested
+            : throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), requested, $"max_seq_length must be between 2 and the model's {modelLimit}.");
+    }
+
+    private void CheckText(string? text, int index)
+    {
+        if (text is null)
+        {
+            throw new InvalidTextException(index, "is null");
+        }
+
+        if (text.Length == 0)
+        {
+            throw new InvalidTextException(index, "is empty");
+        }
+
+        if (text.Length > _options.MaxTextLength)
+        {
+            throw new InvalidTextException(index, $"has {text.Length} characters; the limit is {_options.MaxTextLength}");
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new InvalidTextException(index, "is only whitespace");
+        }
+    }
+
+    private static InvalidTextException NoTokens(int index) =>
+        new(index, "has no tokens after normalisation (only control or format characters)");
+
+    private OnnxSentenceEncoder RequireEncoder() => _encoder
+        ?? throw new InvalidOperationException($"The model folder {Model.Source} has no model.onnx: it can tokenize but not embed.");
+}
