@@ -10,6 +10,10 @@ public sealed class InferenceStatistics
     private long _sequences;
     private long _paddedTokens;
     private long _realTokens;
+    private long _attentionPositions;
+
+    /// <summary>Sum over batches of batch × sequence², the size of the attention score matrices.</summary>
+    public long AttentionPositions => Interlocked.Read(ref _attentionPositions);
 
     /// <summary>Total time inside <c>Run</c>.</summary>
     public TimeSpan RunTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _runTicks));
@@ -33,6 +37,7 @@ public sealed class InferenceStatistics
         Interlocked.Add(ref _sequences, batch);
         Interlocked.Add(ref _paddedTokens, (long)batch * sequenceLength);
         Interlocked.Add(ref _realTokens, realTokens);
+        Interlocked.Add(ref _attentionPositions, (long)batch * sequenceLength * sequenceLength);
     }
 
     /// <summary>Sets every counter to zero.</summary>
@@ -43,5 +48,6 @@ public sealed class InferenceStatistics
         Interlocked.Exchange(ref _sequences, 0);
         Interlocked.Exchange(ref _paddedTokens, 0);
         Interlocked.Exchange(ref _realTokens, 0);
+        Interlocked.Exchange(ref _attentionPositions, 0);
     }
 }

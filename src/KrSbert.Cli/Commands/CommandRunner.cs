@@ -1,0 +1,55 @@
+using KrSbert.Cli.Input;
+using KrSbert.Embedding;
+using KrSbert.Embedding.Models;
+
+namespace KrSbert.Cli.Commands;
+
+/// <summary>Turns the failures a user can cause into a message on standard error and a documented exit code.</summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (ModelFolderException e)
+        {
+            return Fail(ExitCodes.BadModel, $"model: {e.Message}");
+        }
+        catch (InputFormatException e)
+        {
+            return Fail(ExitCodes.BadInput, e.Message);
+        }
+        catch (InvalidTextException e)
+        {
+            return Fail(ExitCodes.BadInput, e.Message);
+        }
+        catch (FormatException e)
+        {
+            return Fail(ExitCodes.BadInput, e.Message);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            return Fail(ExitCodes.BadInput, e.Message);
+        }
+        catch (FileNotFoundException e)
+        {
+            return Fail(ExitCodes.BadInput, e.Message);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            return Fail(ExitCodes.BadInput, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail(ExitCodes.Cancelled, "cancelled");
+        }
+    }
+
+    public static int Fail(int code, string message)
+    {
+        Console.Error.WriteLine($"krsbert: {message}");
+        return code;
+    }
+}

@@ -1,0 +1,22 @@
+namespace KrSbert.Cli;
+
+/// <summary>Exit codes scripts can rely on.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>Unexpected failure (a bug or an environment problem); the message says what.</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line or the input data is wrong.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>The model folder is missing, incomplete or inconsistent.</summary>
+    public const int BadModel = 3;
+
+    /// <summary>A verification found differences beyond the tolerance.</summary>
+    public const int VerificationFailed = 4;
+
+    /// <summary>Interrupted (Ctrl+C).</summary>
+    public const int Cancelled = 130;
+}
