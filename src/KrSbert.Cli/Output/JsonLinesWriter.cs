@@ -11,7 +11,7 @@ internal sealed class JsonLinesWriter : IAsyncDisposable
     public JsonLinesWriter(Stream stream)
     {
         _stream = new BufferedStream(stream, 1 << 16);
-        _writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
+        _writer = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
     }
 
     public Utf8JsonWriter Writer => _writer;
