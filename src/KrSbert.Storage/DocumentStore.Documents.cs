@@ -1,0 +1,219 @@
+using KrSbert.Storage.Collections;
+using KrSbert.Storage.Documents;
+using LiteDB;
+
+namespace KrSbert.Storage;
+
+public sealed partial class DocumentStore
+{
+    /// <summary>The longest document id accepted.</summary>
+    public const int MaxDocumentIdLength = 256;
+
+    /// <summary>
+    /// Applies a batch atomically, in order: each operation that changes something gets the next sequence
+    /// number. Within a batch the same id may appear more than once; the last operation wins.
+    /// </summary>
+    /// <exception cref="CollectionNotFoundException">No such collection.</exception>
+    /// <exception cref="ArgumentException">An id is empty or too long, a document has no chunk, too many chunks, or a vector of the wrong length. Nothing is written.</exception>
+    public Task<BatchResult> ApplyBatchAsync(string collection, IReadOnlyList<DocumentWrite> batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (DocumentWrite write in batch)
+        {
+            CheckId(write.Id);
+        }
+
+        return WriteAsync(db =>
+        {
+            ILiteCollection<BsonDocument> collections = db.GetCollection(StoreSchema.Collections);
+            CollectionRecord record = collections.FindById(collection) is { } c ? StoreSchema.ToCollection(c) : throw new CollectionNotFoundException(collection);
+            CheckVectors(batch, record.Settings.Dimension);
+
+            int number = record.Number;
+            ILiteCollection<BsonDocument> documents = db.GetCollection(StoreSchema.Documents(number));
+            ILiteCollection<BsonDocument> vectors = db.GetCollection(StoreSchema.Vectors(number));
+            ILiteCollection<BsonDocument> changes = db.GetCollection(StoreSchema.Changes(number));
+            long sequence = record.Sequence;
+            long nextKey = record.NextDocumentKey;
+            long documentCount = record.DocumentCount;
+            long chunkCount = record.ChunkCount;
+            int deleted = 0, notFound = 0;
+            var applied = new List<ChangeRecord>(batch.Count);
+
+            foreach (DocumentWrite write in batch)
+            {
+                BsonDocument? existing = documents.FindById(write.Id);
+                int previousChunks = existing is null ? 0 : StoreSchema.ChunkCount(existing);
+                long key = existing?["key"].AsInt64 ?? 0;
+                if (existing is not null)
+                {
+                    for (int i = 0; i < previousChunks; i++)
+                    {
+                        vectors.Delete((long)DocumentKeys.ChunkKey(key, i));
+                    }
+
+                    chunkCount -= previousChunks;
+                }
+
+                switch (write)
+                {
+                    case DocumentWrite.Upsert upsert:
+                        if (existing is null)
+                        {
+                            key = nextKey++;
+                            documentCount++;
+                        }
+
+                        sequence++;
+                        documents.Upsert(StoreSchema.ToBson(upsert.Id, key, sequence, upsert.Text, upsert.Metadata, upsert.Chunks));
+                        for (int i = 0; i < upsert.Chunks.Count; i++)
+                        {
+                            vectors.Insert(new BsonDocument { ["_id"] = (long)DocumentKeys.ChunkKey(key, i), ["v"] = StoreSchema.VectorBytes(upsert.Chunks[i].Vector) });
+                        }
+
+                        chunkCount += upsert.Chunks.Count;
+                        applied.Add(new ChangeRecord(sequence, ChangeKind.Upsert, upsert.Id, key, previousChunks, upsert.Chunks.Count));
+                        break;
+
+                    case DocumentWrite.Delete when existing is null:
+                        notFound++;
+                        break;
+
+                    case DocumentWrite.Delete delete:
+                        sequence++;
+                        documents.Delete(delete.Id);
+                        documentCount--;
+                        deleted++;
+                        applied.Add(new ChangeRecord(sequence, ChangeKind.Delete, delete.Id, key, previousChunks, 0));
+                        break;
+                }
+            }
+
+            foreach (ChangeRecord change in applied)
+            {
+                changes.Insert(StoreSchema.ToBson(change));
+            }
+
+            collections.Update(StoreSchema.ToBson(record with
+            {
+                Sequence = sequence,
+                NextDocumentKey = nextKey,
+                DocumentCount = documentCount,
+                ChunkCount = chunkCount,
+            }));
+            return new BatchResult(applied, sequence, deleted, notFound);
+        }, cancellationToken);
+    }
+
+    /// <summary>The documents with these ids (missing ids are left out), with their vectors when asked.</summary>
+    public IReadOnlyList<StoredDocument> GetDocuments(string collection, IEnumerable<string> ids, bool withVectors = true) => Read(db =>
+    {
+        int number = RequireCollection(db, collection).Number;
+        ILiteCollection<BsonDocument> documents = db.GetCollection(StoreSchema.Documents(number));
+        ILiteCollection<BsonDocument> vectors = db.GetCollection(StoreSchema.Vectors(number));
+        var found = new List<StoredDocument>();
+        foreach (string id in ids)
+        {
+            if (documents.FindById(id) is { } d)
+            {
+                found.Add(StoreSchema.ToDocument(d, withVectors ? VectorReader(vectors) : NoVector));
+            }
+        }
+
+        return found;
+    });
+
+    /// <summary>The documents with these keys (missing keys are left out), without vectors.</summary>
+    public IReadOnlyList<StoredDocument> GetDocumentsByKey(string collection, IEnumerable<long> keys) => Read(db =>
+    {
+        ILiteCollection<BsonDocument> documents = db.GetCollection(StoreSchema.Documents(RequireCollection(db, collection).Number));
+        var found = new List<StoredDocument>();
+        foreach (long key in keys)
+        {
+            if (documents.FindOne(Query.EQ("key", key)) is { } d)
+            {
+                found.Add(StoreSchema.ToDocument(d, NoVector));
+            }
+        }
+
+        return found;
+    });
+
+    /// <summary>Every document without vectors, in key order: what in-memory catalogs are rebuilt from.</summary>
+    public IEnumerable<StoredDocument> ScanDocuments(string collection)
+    {
+        int number = Read(db => RequireCollection(db, collection).Number);
+        return Read(db => db.GetCollection(StoreSchema.Documents(number)).Find(Query.All("key")).Select(d => StoreSchema.ToDocument(d, NoVector)).ToList());
+    }
+
+    /// <summary>Every stored chunk vector with its key: what an index is rebuilt from.</summary>
+    public IEnumerable<(ulong Key, float[] Vector)> ScanVectors(string collection)
+    {
+        int number = Read(db => RequireCollection(db, collection).Number);
+        foreach (BsonDocument d in Read(db => db.GetCollection(StoreSchema.Vectors(number)).FindAll()))
+        {
+            yield return ((ulong)d["_id"].AsInt64, StoreSchema.Vector(d["v"]));
+        }
+    }
+
+    /// <summary>The vectors of these chunk keys (missing ones are left out).</summary>
+    public IReadOnlyList<(ulong Key, float[] Vector)> GetVectors(string collection, IEnumerable<ulong> keys) => Read(db =>
+    {
+        ILiteCollection<BsonDocument> vectors = db.GetCollection(StoreSchema.Vectors(RequireCollection(db, collection).Number));
+        var found = new List<(ulong, float[])>();
+        foreach (ulong key in keys)
+        {
+            if (vectors.FindById((long)key) is { } d)
+            {
+                found.Add((key, StoreSchema.Vector(d["v"])));
+            }
+        }
+
+        return found;
+    });
+
+    /// <summary>The change log after <paramref name="sequence"/>, in order: what an index replays to catch up.</summary>
+    public IReadOnlyList<ChangeRecord> ReadChangesAfter(string collection, long sequence) => Read(db =>
+        db.GetCollection(StoreSchema.Changes(RequireCollection(db, collection).Number))
+            .Find(Query.GT("_id", sequence)).Select(StoreSchema.ToChange).OrderBy(c => c.Sequence).ToList());
+
+    private static CollectionRecord RequireCollection(LiteDatabase db, string collection) =>
+        db.GetCollection(StoreSchema.Collections).FindById(collection) is { } d ? StoreSchema.ToCollection(d) : throw new CollectionNotFoundException(collection);
+
+    private static Func<long, int, float[]> VectorReader(ILiteCollection<BsonDocument> vectors) =>
+        (key, chunk) => vectors.FindById((long)DocumentKeys.ChunkKey(key, chunk)) is { } v ? StoreSchema.Vector(v["v"]) : [];
+
+    private static float[] NoVector(long key, int chunk) => [];
+
+    private static void CheckId(string id)
+    {
+        if (string.IsNullOrEmpty(id))
+        {
+            throw new ArgumentException("A document id is empty.", nameof(id));
+        }
+
+        if (id.Length > MaxDocumentIdLength)
+        {
+            throw new ArgumentException($"Document id '{id[..32]}…' has {id.Length} characters; the limit is {MaxDocumentIdLength}.", nameof(id));
+        }
+    }
+
+    private static void CheckVectors(IReadOnlyList<DocumentWrite> batch, int dimension)
+    {
+        foreach (DocumentWrite.Upsert upsert in batch.OfType<DocumentWrite.Upsert>())
+        {
+            if (upsert.Chunks.Count is 0 or > DocumentKeys.MaxChunks)
+            {
+                throw new ArgumentException($"Document '{upsert.Id}' has {upsert.Chunks.Count} chunks; it needs 1 to {DocumentKeys.MaxChunks}.", nameof(batch));
+            }
+
+            foreach (StoredChunk chunk in upsert.Chunks)
+            {
+                if (chunk.Vector.Length != dimension)
+                {
+                    throw new ArgumentException($"Document '{upsert.Id}' has a vector of {chunk.Vector.Length} dimensions; the collection's are {dimension}.", nameof(batch));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace KrSbert.Storage;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Error, "The database {Path} failed; reopening it")]
+    public static partial void StoreFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(2, LogLevel.Warning, "The database {Path} was reopened ({Count} times since start)")]
+    public static partial void StoreReopened(ILogger logger, string path, int count);
+
+    [LoggerMessage(3, LogLevel.Information, "Saved index snapshot generation {Generation} of collection {Collection} at sequence {Sequence} ({Bytes} bytes)")]
+    public static partial void SnapshotSaved(ILogger logger, string collection, long generation, long sequence, long bytes);
+}

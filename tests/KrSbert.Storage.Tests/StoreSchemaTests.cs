@@ -1,0 +1,46 @@
+using KrSbert.Storage.Collections;
+using LiteDB;
+
+namespace KrSbert.Storage.Tests;
+
+/// <summary>Freezes the on-disk format: a change here breaks every existing data folder and needs a migration.</summary>
+public class StoreSchemaTests
+{
+    [Fact]
+    public void Schema_version_and_collection_names_are_frozen()
+    {
+        Assert.Equal(1, StoreSchema.Version);
+        Assert.Equal(["meta", "collections", "snapshots", "snapshot_parts", "docs_7", "vecs_7", "changes_7"],
+            [StoreSchema.Meta, StoreSchema.Collections, StoreSchema.Snapshots, StoreSchema.SnapshotParts, StoreSchema.Documents(7), StoreSchema.Vectors(7), StoreSchema.Changes(7)]);
+    }
+
+    [Fact]
+    public void Collection_fields_are_frozen()
+    {
+        var record = new CollectionRecord
+        {
+            Name = "faq", Number = 3, Settings = TemporaryStore.Settings(), CreatedAt = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Sequence = 9, DocumentCount = 5, ChunkCount = 6, NextDocumentKey = 7, SnapshotGeneration = 2,
+        };
+
+        BsonDocument bson = StoreSchema.ToBson(record);
+
+        Assert.Equal(
+            "_id,number,model,dimension,pooling,normalize,metric,m,ef_construction,ef_search,index_storage,chunk_tokens,chunk_overlap,created,seq,docs,chunks,next_key,snapshot",
+            string.Join(',', bson.Keys));
+        Assert.Equal(record, StoreSchema.ToCollection(bson));
+    }
+
+    [Fact]
+    public void Document_fields_and_the_vector_byte_layout_are_frozen()
+    {
+        BsonDocument bson = StoreSchema.ToBson("a", 5, 9, "text", new Dictionary<string, string> { ["k"] = "v" },
+            [new Documents.StoredChunk(0, 4, [2, 3], [1f, -2f])]);
+
+        Assert.Equal("_id,key,seq,text,meta,chunks", string.Join(',', bson.Keys));
+        Assert.Equal("s,e,ids", string.Join(',', bson["chunks"].AsArray[0].AsDocument.Keys));
+        Assert.Equal([2, 0, 0, 0, 3, 0, 0, 0], bson["chunks"].AsArray[0]["ids"].AsBinary);
+        Assert.Equal([0, 0, 0x80, 0x3F, 0, 0, 0, 0xC0], StoreSchema.VectorBytes([1f, -2f]));
+        Assert.Equal((1UL << 16) | 2, Documents.DocumentKeys.ChunkKey(1, 2));
+    }
+}

@@ -1,0 +1,49 @@
+using KrSbert.Storage.Collections;
+using KrSbert.Storage.Documents;
+
+namespace KrSbert.Storage.Tests;
+
+/// <summary>A real LiteDB file in a temporary folder, deleted afterwards.</summary>
+public sealed class TemporaryStore : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "krsbert-store-" + Guid.NewGuid().ToString("N"));
+
+    public TemporaryStore() => Store = DocumentStore.Open(FilePath);
+
+    public string FilePath => Path.Combine(_folder, "krsbert.db");
+
+    public DocumentStore Store { get; private set; }
+
+    public static CollectionSettings Settings(int dimension = 4) => new()
+    {
+        ModelName = "test-model",
+        Dimension = dimension,
+        Pooling = "mean",
+        Normalize = false,
+        Metric = "cosine",
+        M = 16,
+        EfConstruction = 200,
+        EfSearch = 64,
+        IndexStorage = "f32",
+        ChunkTokens = 128,
+        ChunkOverlap = 32,
+    };
+
+    public static DocumentWrite.Upsert Document(string id, params float[][] vectors) => new(
+        id,
+        $"text of {id}",
+        new Dictionary<string, string> { ["source"] = "test", ["id"] = id },
+        vectors.Select((v, i) => new StoredChunk(i * 10, (i * 10) + 10, [2, 100 + i, 3], v)).ToArray());
+
+    public void Reopen()
+    {
+        Store.Dispose();
+        Store = DocumentStore.Open(FilePath);
+    }
+
+    public void Dispose()
+    {
+        Store.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
