@@ -35,6 +35,9 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>The model's tokenizer.</summary>
     public WordPieceTokenizer Tokenizer { get; }
 
+    /// <summary>Longest text accepted, in UTF-16 characters.</summary>
+    public int MaxTextLength => _options.MaxTextLength;
+
     /// <summary>Whether an ONNX graph is loaded (a tokenizer-only folder has none).</summary>
     public bool CanEmbed => _encoder is not null;
 
@@ -104,7 +107,7 @@ public sealed class SentenceEmbedder : IDisposable
     public IReadOnlyList<SentenceEmbedding> Embed(IReadOnlyList<string> texts, EmbeddingRequest? request = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        OnnxSentenceEncoder encoder = RequireEncoder();
+        RequireEncoder();
         request ??= EmbeddingRequest.Default;
         PoolingMode pooling = Resolve(request.Pooling);
         bool normalize = request.Normalize ?? Model.Normalize;
@@ -123,6 +126,47 @@ public sealed class SentenceEmbedder : IDisposable
             }
         }
 
+        return EmbedEncoded(encoded, truncated, pooling, normalize, cancellationToken);
+    }
+
+    /// <summary>
+    /// Embeds texts already tokenized into model input ids (<c>[CLS]</c> … <c>[SEP]</c>, at most the model's
+    /// max_seq_length each), as chunking does with token windows of long documents.
+    /// </summary>
+    /// <exception cref="ArgumentException">A sequence is shorter than 3 ids, longer than max_seq_length, or holds an id outside the vocabulary.</exception>
+    public IReadOnlyList<SentenceEmbedding> EmbedTokenIds(IReadOnlyList<int[]> inputIds, EmbeddingRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        RequireEncoder();
+        request ??= EmbeddingRequest.Default;
+        int limit = Model.Tokenizer.MaxSequenceLength;
+        var encoded = new int[inputIds.Count][];
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            int[] ids = inputIds[i] ?? throw new ArgumentException($"inputIds[{i}] is null.", nameof(inputIds));
+            if (ids.Length < 3 || ids.Length > limit)
+            {
+                throw new ArgumentException($"inputIds[{i}] has {ids.Length} ids; it needs 3 to {limit} ([CLS] and [SEP] included).", nameof(inputIds));
+            }
+
+            foreach (int id in ids)
+            {
+                if ((uint)id >= (uint)Tokenizer.VocabularySize)
+                {
+                    throw new ArgumentException($"inputIds[{i}] holds id {id}, outside the vocabulary of {Tokenizer.VocabularySize}.", nameof(inputIds));
+                }
+            }
+
+            encoded[i] = ids;
+        }
+
+        return EmbedEncoded(encoded, new bool[encoded.Length], Resolve(request.Pooling), request.Normalize ?? Model.Normalize, cancellationToken);
+    }
+
+    private SentenceEmbedding[] EmbedEncoded(int[][] encoded, bool[] truncated, PoolingMode pooling, bool normalize, CancellationToken cancellationToken)
+    {
+        OnnxSentenceEncoder encoder = RequireEncoder();
+        int count = encoded.Length;
         // Similar lengths share a batch, so little of each batch is padding.
         int[] order = new int[count];
         for (int i = 0; i < count; i++)

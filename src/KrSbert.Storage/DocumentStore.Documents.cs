@@ -39,9 +39,11 @@ public sealed partial class DocumentStore
             long chunkCount = record.ChunkCount;
             int deleted = 0, notFound = 0;
             var applied = new List<ChangeRecord>(batch.Count);
+            var operations = new List<int>(batch.Count);
 
-            foreach (DocumentWrite write in batch)
+            for (int operation = 0; operation < batch.Count; operation++)
             {
+                DocumentWrite write = batch[operation];
                 BsonDocument? existing = documents.FindById(write.Id);
                 int previousChunks = existing is null ? 0 : StoreSchema.ChunkCount(existing);
                 long key = existing?["key"].AsInt64 ?? 0;
@@ -73,6 +75,7 @@ public sealed partial class DocumentStore
 
                         chunkCount += upsert.Chunks.Count;
                         applied.Add(new ChangeRecord(sequence, ChangeKind.Upsert, upsert.Id, key, previousChunks, upsert.Chunks.Count));
+                        operations.Add(operation);
                         break;
 
                     case DocumentWrite.Delete when existing is null:
@@ -85,6 +88,7 @@ public sealed partial class DocumentStore
                         documentCount--;
                         deleted++;
                         applied.Add(new ChangeRecord(sequence, ChangeKind.Delete, delete.Id, key, previousChunks, 0));
+                        operations.Add(operation);
                         break;
                 }
             }
@@ -101,7 +105,7 @@ public sealed partial class DocumentStore
                 DocumentCount = documentCount,
                 ChunkCount = chunkCount,
             }));
-            return new BatchResult(applied, sequence, deleted, notFound);
+            return new BatchResult(applied, operations, sequence, deleted, notFound);
         }, cancellationToken);
     }
 

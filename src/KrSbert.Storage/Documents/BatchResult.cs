@@ -1,4 +1,7 @@
 namespace KrSbert.Storage.Documents;
 
-/// <summary>What a committed batch changed, one <see cref="ChangeRecord"/> per operation that changed something.</summary>
-public sealed record BatchResult(IReadOnlyList<ChangeRecord> Changes, long Sequence, int Deleted, int NotFound);
+/// <summary>
+/// What a committed batch changed: one <see cref="ChangeRecord"/> per operation that changed something, and for
+/// each, the position of that operation in the batch (a delete of a missing id changes nothing and has none).
+/// </summary>
+public sealed record BatchResult(IReadOnlyList<ChangeRecord> Changes, IReadOnlyList<int> OperationIndexes, long Sequence, int Deleted, int NotFound);

@@ -1,0 +1,20 @@
+namespace KrSbert.CrashWorker;
+
+/// <summary>The vector each document id gets, so a checker can recompute it after a crash.</summary>
+public static class CrashVectors
+{
+    public const int Dimension = 16;
+    public const string Collection = "crash";
+
+    public static float[] For(long id)
+    {
+        var random = new Random(unchecked((int)(id * 2654435761L)));
+        var vector = new float[Dimension];
+        for (int i = 0; i < vector.Length; i++)
+        {
+            vector[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return vector;
+    }
+}
