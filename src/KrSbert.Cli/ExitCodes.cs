@@ -17,6 +17,12 @@ internal static class ExitCodes
     /// <summary>A verification found differences beyond the tolerance.</summary>
     public const int VerificationFailed = 4;
 
+    /// <summary>A collection or document named on the command line does not exist.</summary>
+    public const int NotFound = 5;
+
+    /// <summary>The database is held by another process (a running server).</summary>
+    public const int Locked = 6;
+
     /// <summary>Interrupted (Ctrl+C).</summary>
     public const int Cancelled = 130;
 }

@@ -133,6 +133,30 @@ public sealed partial class DocumentStore : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Publishes <paramref name="replacement"/> under the name <paramref name="name"/> in one transaction: the old
+    /// collection's record and snapshots go, the replacement's record takes the name (its documents, change log and
+    /// snapshots stay where they are). The old collection's data is dropped afterwards, or at the next open after a crash.
+    /// </summary>
+    /// <exception cref="CollectionNotFoundException">Either collection is missing.</exception>
+    public async Task<CollectionRecord> ReplaceCollectionAsync(string name, string replacement, CancellationToken cancellationToken = default)
+    {
+        CollectionRecord published = await WriteAsync(db =>
+        {
+            ILiteCollection<BsonDocument> collections = db.GetCollection(StoreSchema.Collections);
+            BsonDocument old = collections.FindById(name) ?? throw new CollectionNotFoundException(name);
+            CollectionRecord next = collections.FindById(replacement) is { } r ? StoreSchema.ToCollection(r) : throw new CollectionNotFoundException(replacement);
+            DeleteSnapshots(db, old["number"].AsInt32, keepGenerations: []);
+            collections.Delete(name);
+            collections.Delete(replacement);
+            CollectionRecord renamed = next with { Name = name };
+            collections.Insert(StoreSchema.ToBson(renamed));
+            return renamed;
+        }, cancellationToken).ConfigureAwait(false);
+        await _writer.RunAsync(() => DropOrphans(_database), CancellationToken.None).ConfigureAwait(false);
+        return published;
+    }
+
     /// <summary>Writes what LiteDB holds in its log into the data file, fsynced.</summary>
     public Task CheckpointAsync(CancellationToken cancellationToken = default) =>
         _writer.RunAsync(() =>

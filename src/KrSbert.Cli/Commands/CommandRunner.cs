@@ -1,6 +1,8 @@
 using KrSbert.Cli.Input;
 using KrSbert.Embedding;
 using KrSbert.Embedding.Models;
+using KrSbert.Search.Collections;
+using KrSbert.Storage;
 
 namespace KrSbert.Cli.Commands;
 
@@ -12,6 +14,14 @@ internal static class CommandRunner
         try
         {
             return await body().ConfigureAwait(false);
+        }
+        catch (StoreLockedException e)
+        {
+            return Fail(ExitCodes.Locked, e.Message);
+        }
+        catch (CollectionMismatchException e)
+        {
+            return Fail(ExitCodes.BadInput, $"{e.Field}: {e.Message}");
         }
         catch (ModelFolderException e)
         {
