@@ -302,7 +302,7 @@ public sealed class SentenceEmbedder : IDisposable
 
         if (text.Length > _options.MaxTextLength)
         {
-            throw new InvalidTextException(index, $"has {text.Length} characters; the limit is {_options.MaxTextLength}");
+            throw new TextTooLongException(index, text.Length, _options.MaxTextLength);
         }
 
         if (string.IsNullOrWhiteSpace(text))

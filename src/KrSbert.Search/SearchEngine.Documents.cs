@@ -68,7 +68,9 @@ public sealed partial class SearchEngine
 
         if (failures.Count > 0 && allOrNothing)
         {
-            throw new InvalidDocumentsException(failures);
+            throw failures.FirstOrDefault(f => f.OverLimit) is { } overLimit
+                ? new LimitExceededException($"documents[{overLimit.Index}].{overLimit.Field} length", TextLength(documents[overLimit.Index]), Embedder!.MaxTextLength)
+                : new InvalidDocumentsException(failures);
         }
 
         await EmbedChunksAsync(textDocuments, writes, settings, cancellationToken).ConfigureAwait(false);
@@ -195,9 +197,11 @@ public sealed partial class SearchEngine
         }
 
         return input.Text.Length > Embedder!.MaxTextLength
-            ? new DocumentFailure(index, id, "text", $"has {input.Text.Length} characters; the limit is {Embedder.MaxTextLength}")
+            ? new DocumentFailure(index, id, "text", $"has {input.Text.Length} characters; the limit is {Embedder.MaxTextLength}", OverLimit: true)
             : null;
     }
+
+    private static int TextLength(DocumentInput input) => input.Text?.Length ?? 0;
 
     private static Dictionary<string, string> Metadata(DocumentInput input) =>
         input.Metadata is null ? [] : new Dictionary<string, string>(input.Metadata, StringComparer.Ordinal);

@@ -42,7 +42,9 @@ public sealed partial class SearchEngine
 
             long embedStarted = Stopwatch.GetTimestamp();
             var embeddingRequest = new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize };
-            query = (await Embedder!.EmbedAsync([request.Text!], embeddingRequest, cancellationToken).ConfigureAwait(false))[0].Vector;
+            query = _batcher is not null
+                ? (await _batcher.EmbedAsync(request.Text!, embeddingRequest, cancellationToken).ConfigureAwait(false)).Vector
+                : (await Embedder!.EmbedAsync([request.Text!], embeddingRequest, cancellationToken).ConfigureAwait(false))[0].Vector;
             embedding = Stopwatch.GetElapsedTime(embedStarted);
         }
 

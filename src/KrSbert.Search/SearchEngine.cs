@@ -22,11 +22,13 @@ public sealed partial class SearchEngine : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, CollectionIndex> _collections = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly EmbeddingBatcher? _batcher;
 
-    private SearchEngine(SearchEngineOptions options, SentenceEmbedder? embedder, DocumentStore store, ILogger logger)
+    private SearchEngine(SearchEngineOptions options, SentenceEmbedder? embedder, EmbeddingBatcher? batcher, DocumentStore store, ILogger logger)
     {
         _options = options;
         Embedder = embedder;
+        _batcher = batcher;
         _store = store;
         _logger = logger;
     }
@@ -37,15 +39,18 @@ public sealed partial class SearchEngine : IAsyncDisposable
     /// <summary>The store underneath (for tools and health checks).</summary>
     public DocumentStore Store => _store;
 
-    /// <summary>Opens the data folder and every collection's index (snapshot + replay, or rebuild).</summary>
+    /// <summary>
+    /// Opens the data folder and every collection's index (snapshot + replay, or rebuild). Query texts go
+    /// through <paramref name="batcher"/> when given, so concurrent queries share ONNX Runtime calls.
+    /// </summary>
     /// <exception cref="StoreLockedException">Another process holds the database.</exception>
-    public static async Task<SearchEngine> OpenAsync(SearchEngineOptions options, SentenceEmbedder? embedder, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public static async Task<SearchEngine> OpenAsync(SearchEngineOptions options, SentenceEmbedder? embedder, ILogger? logger = null, EmbeddingBatcher? batcher = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         logger ??= NullLogger.Instance;
         DocumentStore store = DocumentStore.Open(options.DatabasePath, logger);
-        var engine = new SearchEngine(options, embedder, store, logger);
+        var engine = new SearchEngine(options, embedder, batcher, store, logger);
         try
         {
             foreach (CollectionRecord record in store.ListCollections())

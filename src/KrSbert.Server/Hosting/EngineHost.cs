@@ -1,0 +1,128 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using KrSbert.Embedding;
+using KrSbert.Embedding.Models;
+using KrSbert.Search;
+using KrSbert.Server.Metrics;
+using KrSbert.Server.Options;
+using Microsoft.Extensions.Options;
+
+namespace KrSbert.Server.Hosting;
+
+/// <summary>
+/// Owns the model, the shared embedding batcher and the search engine for the server's lifetime. Opening
+/// (model load, index snapshots, replay) runs in the background so the process answers health checks at
+/// once: NOT_SERVING until every collection is open, then SERVING, overall and per collection.
+/// On shutdown it saves index snapshots and closes the store.
+/// </summary>
+public sealed class EngineHost(
+    IOptions<ServerOptions> options,
+    HealthServiceImpl health,
+    ServerMetrics metrics,
+    IHostApplicationLifetime lifetime,
+    ILoggerFactory loggers) : IHostedService, IDisposable
+{
+    private readonly ILogger _logger = loggers.CreateLogger<EngineHost>();
+    private Task? _opening;
+    private SearchEngine? _engine;
+    private SentenceEmbedder? _embedder;
+    private EmbeddingBatcher? _batcher;
+
+    /// <summary>The engine once open.</summary>
+    /// <exception cref="RpcException">UNAVAILABLE while collections are still opening.</exception>
+    public SearchEngine Engine => Volatile.Read(ref _engine) ?? throw new RpcException(new Status(StatusCode.Unavailable, "The server is opening its collections; retry shortly."));
+
+    /// <summary>The model, once loaded.</summary>
+    public SentenceEmbedder Embedder => Engine.Embedder!;
+
+    /// <summary>The shared batcher for short texts.</summary>
+    public EmbeddingBatcher Batcher => _batcher ?? throw new RpcException(new Status(StatusCode.Unavailable, "The server is opening its collections; retry shortly."));
+
+    /// <summary>Completes when the engine is open (or failed to open).</summary>
+    public Task Ready => _opening ?? Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        _opening = Task.Run(() => OpenAsync(lifetime.ApplicationStopping), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        if (_opening is { } opening)
+        {
+            await opening.ConfigureAwait(false);
+        }
+
+        Log.ShuttingDown(_logger);
+        if (_engine is { } engine)
+        {
+            foreach (var collection in engine.ListCollections())
+            {
+                health.SetStatus(collection.Name, HealthCheckResponse.Types.ServingStatus.NotServing);
+            }
+
+            Volatile.Write(ref _engine, null);
+            await engine.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_batcher is { } batcher)
+        {
+            await batcher.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _embedder?.Dispose();
+    }
+
+    /// <summary>Frees the model if the host never stopped cleanly.</summary>
+    public void Dispose() => _embedder?.Dispose();
+
+    /// <summary>Marks a collection's health after it is created or deleted.</summary>
+    public void CollectionChanged(string name, bool exists) =>
+        health.SetStatus(name, exists ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.ServiceUnknown);
+
+    private async Task OpenAsync(CancellationToken stopping)
+    {
+        try
+        {
+            ServerOptions settings = options.Value;
+            var embedderOptions = new EmbedderOptions { MaxTextLength = settings.Limits.MaxTextLength, BatchSize = settings.EmbeddingBatchSize };
+            ILogger modelLogger = loggers.CreateLogger("KrSbert.Model");
+            string? folder = settings.ModelDirectory is { Length: > 0 } configured ? configured
+                : Directory.Exists(Path.Combine("models", "kr-sbert")) ? Path.Combine("models", "kr-sbert") : null;
+            if (folder is null)
+            {
+                Log.EmbeddedModel(_logger, EmbeddedModel.Name);
+            }
+
+            _embedder = folder is null ? SentenceEmbedder.LoadDefault(embedderOptions, modelLogger) : SentenceEmbedder.LoadFolder(folder, embedderOptions, modelLogger);
+            _batcher = new EmbeddingBatcher(_embedder, settings.EmbeddingBatchSize, TimeSpan.FromMilliseconds(settings.EmbeddingBatchWaitMilliseconds));
+            _batcher.BatchCompleted += metrics.RecordEmbeddingBatch;
+            var engineOptions = new SearchEngineOptions
+            {
+                DataDirectory = settings.DataDirectory,
+                SnapshotEveryChanges = settings.SnapshotEveryChanges,
+                MaxTopK = settings.Limits.MaxTopK,
+                MaxDocumentsPerRequest = settings.Limits.MaxDocumentsPerRequest,
+            };
+            SearchEngine engine = await SearchEngine.OpenAsync(engineOptions, _embedder, loggers.CreateLogger("KrSbert.Search"), _batcher, stopping).ConfigureAwait(false);
+            foreach (var collection in engine.ListCollections())
+            {
+                health.SetStatus(collection.Name, HealthCheckResponse.Types.ServingStatus.Serving);
+            }
+
+            Volatile.Write(ref _engine, engine);
+            health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+            Log.Serving(_logger, engine.ListCollections().Count, _embedder.Model.Name);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.OpenFailed(_logger, e);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace KrSbert.Server;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Error, "Unexpected error in {Method} (error id {ErrorId})")]
+    public static partial void UnexpectedError(ILogger logger, string method, string errorId, Exception exception);
+
+    [LoggerMessage(2, LogLevel.Information, "Collections are open: {Count} collections, model {Model}; serving")]
+    public static partial void Serving(ILogger logger, int count, string model);
+
+    [LoggerMessage(3, LogLevel.Critical, "The server could not open its model or data folder; stopping")]
+    public static partial void OpenFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Warning, "Listening on {Address}, beyond loopback, without an API key: anyone who reaches this address can read and change every collection. Set KrSbert:ApiKey.")]
+    public static partial void OpenWithoutKey(ILogger logger, string address);
+
+    [LoggerMessage(5, LogLevel.Information, "Shutting down: saving index snapshots and closing the store")]
+    public static partial void ShuttingDown(ILogger logger);
+
+    [LoggerMessage(6, LogLevel.Warning, "No model folder configured and ./models/kr-sbert is absent: using the embedded English-only {Model}. Korean text needs KR-SBERT (see README, 'Bringing KR-SBERT').")]
+    public static partial void EmbeddedModel(ILogger logger, string model);
+}

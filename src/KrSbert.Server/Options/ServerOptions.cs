@@ -1,0 +1,60 @@
+namespace KrSbert.Server.Options;
+
+/// <summary>The server's settings: section <c>KrSbert</c> of appsettings, environment (<c>KrSbert__DataDirectory</c>) or flags.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "KrSbert";
+
+    /// <summary>The data folder (created if missing).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// A model folder (sentence-transformers layout plus model.onnx). Unset: <c>./models/kr-sbert</c> when present,
+    /// else the embedded English-only all-MiniLM-L6-v2.
+    /// </summary>
+    public string? ModelDirectory { get; set; }
+
+    /// <summary>gRPC address as host:port (HTTP/2). Ignored when <c>Kestrel:Endpoints</c> is configured (TLS).</summary>
+    public string Listen { get; set; } = "127.0.0.1:50051";
+
+    /// <summary>Prometheus metrics address as host:port (HTTP/1.1, path /metrics); empty turns metrics off.</summary>
+    public string? MetricsListen { get; set; } = "127.0.0.1:9464";
+
+    /// <summary>When set, every call but the health service needs metadata <c>x-api-key</c> with this value.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Request limits.</summary>
+    public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>Save an index snapshot after this many changes to a collection.</summary>
+    public int SnapshotEveryChanges { get; set; } = 10_000;
+
+    /// <summary>Most texts per shared embedding batch.</summary>
+    public int EmbeddingBatchSize { get; set; } = 32;
+
+    /// <summary>Longest a query text waits for others to share its batch, in milliseconds.</summary>
+    public double EmbeddingBatchWaitMilliseconds { get; set; } = 2;
+}
+
+/// <summary>Limits that protect the server; breaking one is RESOURCE_EXHAUSTED.</summary>
+public sealed class LimitOptions
+{
+    /// <summary>Largest request message in bytes.</summary>
+    public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Most documents (or ids) in one request.</summary>
+    public int MaxDocumentsPerRequest { get; set; } = 1_000;
+
+    /// <summary>Longest text in characters.</summary>
+    public int MaxTextLength { get; set; } = 100_000;
+
+    /// <summary>Largest top_k.</summary>
+    public int MaxTopK { get; set; } = 10_000;
+
+    /// <summary>Calls served at once; more are refused rather than queued without bound.</summary>
+    public int MaxConcurrentRequests { get; set; } = 256;
+
+    /// <summary>Most queries in one QueryBatch or texts in one Embed call.</summary>
+    public int MaxBatchItems { get; set; } = 256;
+}

@@ -1,0 +1,41 @@
+using Grpc.Core;
+using KrSbert.Protos.V1;
+using KrSbert.Server.Hosting;
+using KrSbert.Server.Mapping;
+
+namespace KrSbert.Server.Services;
+
+/// <summary><c>krsbert.v1.Collections</c>: create, get, list, delete.</summary>
+internal sealed class CollectionsService(EngineHost host) : Collections.CollectionsBase
+{
+    public override async Task<CollectionInfo> Create(CreateCollectionRequest request, ServerCallContext context)
+    {
+        var engine = host.Engine;
+        var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128);
+        var info = await engine.CreateCollectionAsync(definition, context.CancellationToken);
+        host.CollectionChanged(info.Name, exists: true);
+        return ProtoMapper.ToProto(info);
+    }
+
+    public override Task<CollectionInfo> Get(GetCollectionRequest request, ServerCallContext context) =>
+        Task.FromResult(ProtoMapper.ToProto(host.Engine.GetCollection(request.Name)));
+
+    public override Task<ListCollectionsResponse> List(ListCollectionsRequest request, ServerCallContext context)
+    {
+        var response = new ListCollectionsResponse();
+        response.Collections.AddRange(host.Engine.ListCollections().Select(ProtoMapper.ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override async Task<DeleteCollectionResponse> Delete(DeleteCollectionRequest request, ServerCallContext context)
+    {
+        bool deleted = await host.Engine.DeleteCollectionAsync(request.Name, context.CancellationToken);
+        if (!deleted)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"Collection '{request.Name}' does not exist."));
+        }
+
+        host.CollectionChanged(request.Name, exists: false);
+        return new DeleteCollectionResponse { Deleted = true };
+    }
+}

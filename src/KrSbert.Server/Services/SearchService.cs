@@ -1,0 +1,31 @@
+using Grpc.Core;
+using KrSbert.Protos.V1;
+using KrSbert.Search;
+using KrSbert.Server.Hosting;
+using KrSbert.Server.Mapping;
+using KrSbert.Server.Options;
+using Microsoft.Extensions.Options;
+
+namespace KrSbert.Server.Services;
+
+/// <summary><c>krsbert.v1.Search</c>: nearest neighbours by text or vector, alone or in a batch.</summary>
+internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> options) : Protos.V1.Search.SearchBase
+{
+    public override async Task<QueryResponse> Query(QueryRequest request, ServerCallContext context) =>
+        ProtoMapper.ToProto(await host.Engine.SearchAsync(request.Collection, ProtoMapper.ToSearch(request), context.CancellationToken));
+
+    public override async Task<QueryBatchResponse> QueryBatch(QueryBatchRequest request, ServerCallContext context)
+    {
+        int limit = options.Value.Limits.MaxBatchItems;
+        if (request.Queries.Count > limit)
+        {
+            throw new LimitExceededException("queries", request.Queries.Count, limit);
+        }
+
+        // Concurrent queries share embedding batches through the batcher.
+        var results = await Task.WhenAll(request.Queries.Select(q => host.Engine.SearchAsync(q.Collection, ProtoMapper.ToSearch(q), context.CancellationToken)));
+        var response = new QueryBatchResponse();
+        response.Results.AddRange(results.Select(ProtoMapper.ToProto));
+        return response;
+    }
+}
