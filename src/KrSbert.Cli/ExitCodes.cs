@@ -23,6 +23,12 @@ internal static class ExitCodes
     /// <summary>The database is held by another process (a running server).</summary>
     public const int Locked = 6;
 
+    /// <summary>The server cannot be reached or is not serving yet.</summary>
+    public const int ServerUnavailable = 7;
+
+    /// <summary>The server wants an API key (<c>--api-key</c> or <c>KRSBERT_API_KEY</c>) or refused the one given.</summary>
+    public const int Unauthenticated = 8;
+
     /// <summary>Interrupted (Ctrl+C).</summary>
     public const int Cancelled = 130;
 }

@@ -5,8 +5,13 @@ var root = new RootCommand("krsbert: Korean sentence embeddings (KR-SBERT) on ON
 {
     TokenizeCommand.Create(),
     EmbedCommand.Create(),
-    new Command("bench", "Measure throughput") { BenchEmbedCommand.Create() },
+    new Command("bench", "Measure throughput") { BenchEmbedCommand.Create(), BenchIndexCommand.Create() },
     new Command("model", "Work with model folders") { ModelVerifyCommand.Create() },
+    RebuildCommand.Create(),
+    ServeCommand.Create(),
+    CollectionsCommand.Create(),
+    IngestCommand.Create(),
+    QueryCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -31,7 +31,7 @@ internal static class BenchEmbedCommand
             string path = result.GetValue(input)!;
             using TextReader reader = TextRecordReader.Open(path);
             var texts = new List<string>();
-            await foreach (TextRecord record in new TextRecordReader(result.GetValue(textColumn)).ReadAsync(reader, path, cancellationToken))
+            await foreach (TextRecord record in new TextRecordReader(result.GetValue(textColumn), sourceName: path).ReadAsync(reader, path, cancellationToken))
             {
                 if (!string.IsNullOrWhiteSpace(record.Text))
                 {

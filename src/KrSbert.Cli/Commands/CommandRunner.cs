@@ -1,3 +1,4 @@
+using Grpc.Core;
 using KrSbert.Cli.Input;
 using KrSbert.Embedding;
 using KrSbert.Embedding.Models;
@@ -14,6 +15,19 @@ internal static class CommandRunner
         try
         {
             return await body().ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            int code = e.StatusCode switch
+            {
+                StatusCode.NotFound => ExitCodes.NotFound,
+                StatusCode.Unavailable or StatusCode.DeadlineExceeded => ExitCodes.ServerUnavailable,
+                StatusCode.Unauthenticated => ExitCodes.Unauthenticated,
+                StatusCode.Cancelled => ExitCodes.Cancelled,
+                StatusCode.Internal or StatusCode.Unknown => ExitCodes.Failure,
+                _ => ExitCodes.BadInput,
+            };
+            return Fail(code, $"server: {e.StatusCode}: {e.Status.Detail}");
         }
         catch (StoreLockedException e)
         {

@@ -68,6 +68,6 @@ internal static class RebuildCommand
             throw new DirectoryNotFoundException($"{data} holds no krsbert.db");
         }
 
-        return await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = data }, embedder, loggers.CreateLogger("KrSbert.Search"), cancellationToken);
+        return await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = data }, embedder, loggers.CreateLogger("KrSbert.Search"), cancellationToken: cancellationToken);
     }
 }

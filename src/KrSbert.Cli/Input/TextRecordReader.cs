@@ -5,56 +5,111 @@ namespace KrSbert.Cli.Input;
 
 /// <summary>
 /// Reads texts from a file or standard input: JSON Lines (a <c>text</c> field, optional <c>id</c> and
-/// <c>metadata</c>), TSV with a header when a text column is named, or plain text, one text a line
-/// (blank lines skipped).
+/// <c>metadata</c>), CSV or TSV with a header when a text column is named (the id column and the other
+/// columns as metadata), or plain text, one text a line (blank lines skipped).
 /// </summary>
 internal sealed class TextRecordReader
 {
     private readonly string? _textColumn;
+    private readonly string? _idColumn;
+    private readonly char _delimiter;
 
-    public TextRecordReader(string? textColumn = null) => _textColumn = textColumn;
+    /// <param name="textColumn">Names the text column of a CSV/TSV file; null reads JSON lines or plain text.</param>
+    /// <param name="idColumn">Names the id column of a CSV/TSV file, if any.</param>
+    /// <param name="sourceName">The file name; a <c>.csv</c> name means commas, anything else tabs.</param>
+    public TextRecordReader(string? textColumn = null, string? idColumn = null, string? sourceName = null)
+    {
+        _textColumn = textColumn;
+        _idColumn = idColumn;
+        _delimiter = sourceName is not null && sourceName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ',' : '\t';
+    }
 
     public static TextReader Open(string? path) =>
         path is null or "-" ? Console.In : new StreamReader(path, System.Text.Encoding.UTF8);
 
     public async IAsyncEnumerable<TextRecord> ReadAsync(TextReader reader, string sourceName, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (_textColumn is not null)
+        {
+            await foreach (TextRecord record in ReadDelimitedAsync(reader, sourceName, cancellationToken).ConfigureAwait(false))
+            {
+                yield return record;
+            }
+
+            yield break;
+        }
+
         long lineNumber = 0;
-        int textIndex = -1;
-        string[]? header = null;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
             lineNumber++;
-            if (_textColumn is not null)
-            {
-                string[] cells = line.Split('\t');
-                if (header is null)
-                {
-                    header = cells;
-                    textIndex = Array.IndexOf(header, _textColumn);
-                    if (textIndex < 0)
-                    {
-                        throw new InputFormatException(sourceName, lineNumber, $"the header has no column '{_textColumn}' (columns: {string.Join(", ", header)})");
-                    }
-
-                    continue;
-                }
-
-                if (textIndex >= cells.Length)
-                {
-                    throw new InputFormatException(sourceName, lineNumber, $"has {cells.Length} columns; '{_textColumn}' is column {textIndex + 1}");
-                }
-
-                yield return new TextRecord(lineNumber, cells[textIndex]);
-                continue;
-            }
-
             if (string.IsNullOrWhiteSpace(line))
             {
                 continue;
             }
 
             yield return line.TrimStart().StartsWith('{') ? ParseJson(line, sourceName, lineNumber) : new TextRecord(lineNumber, line);
+        }
+    }
+
+    private async IAsyncEnumerable<TextRecord> ReadDelimitedAsync(TextReader reader, string sourceName, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long lineNumber = 1;
+        List<string>? header = (await ReadRowAsync(reader, sourceName, lineNumber, cancellationToken).ConfigureAwait(false))?.Fields;
+        if (header is null)
+        {
+            yield break;
+        }
+
+        int textIndex = header.IndexOf(_textColumn!);
+        if (textIndex < 0)
+        {
+            throw new InputFormatException(sourceName, 1, $"the header has no column '{_textColumn}' (columns: {string.Join(", ", header)})");
+        }
+
+        int idIndex = _idColumn is null ? -1 : header.IndexOf(_idColumn);
+        if (_idColumn is not null && idIndex < 0)
+        {
+            throw new InputFormatException(sourceName, 1, $"the header has no column '{_idColumn}' (columns: {string.Join(", ", header)})");
+        }
+
+        lineNumber++;
+        while (await ReadRowAsync(reader, sourceName, lineNumber, cancellationToken).ConfigureAwait(false) is { } row)
+        {
+            long first = lineNumber;
+            lineNumber += row.Lines;
+            if (row.Fields is [""])
+            {
+                continue;
+            }
+
+            if (row.Fields.Count != header.Count)
+            {
+                throw new InputFormatException(sourceName, first, $"has {row.Fields.Count} columns; the header has {header.Count}");
+            }
+
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (int i = 0; i < header.Count; i++)
+            {
+                if (i != textIndex && i != idIndex)
+                {
+                    metadata[header[i]] = row.Fields[i];
+                }
+            }
+
+            yield return new TextRecord(first, row.Fields[textIndex], idIndex < 0 ? null : row.Fields[idIndex], metadata);
+        }
+    }
+
+    private async Task<(List<string> Fields, int Lines)?> ReadRowAsync(TextReader reader, string sourceName, long lineNumber, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DelimitedRow.ReadAsync(reader, _delimiter, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException e)
+        {
+            throw new InputFormatException(sourceName, lineNumber, e.Message);
         }
     }
 

@@ -1,0 +1,255 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using KrSbert.Index;
+
+namespace KrSbert.Cli.Commands;
+
+/// <summary>
+/// <c>krsbert bench index</c>: builds an HNSW index over seeded clustered vectors and prints build time, recall@10
+/// and single-threaded queries/s at several ef_search values, exact-scan queries/s, snapshot save and load times,
+/// and bytes per vector in memory and on disk. <c>--export</c> writes the vectors, queries and exact answers for
+/// <c>tests/KrSbert.Index.Tests/Tools/hnswlib_compare.py</c>.
+/// </summary>
+internal static class BenchIndexCommand
+{
+    private const int K = 10;
+
+    private static readonly string[] s_simdFlags = ["avx2", "fma", "f16c", "avx512f", "avx512_fp16", "avx512_vnni", "amx_tile"];
+
+    public static Command Create()
+    {
+        var count = new Option<int>("--count", "-n") { Description = "Vectors to index", DefaultValueFactory = _ => 100_000 };
+        var dimensions = new Option<int>("--dimensions", "-d") { Description = "Vector length", DefaultValueFactory = _ => 768 };
+        var m = new Option<int>("--m") { Description = "HNSW connectivity M", DefaultValueFactory = _ => 16 };
+        var efConstruction = new Option<int>("--ef-construction") { Description = "Candidate list length while building", DefaultValueFactory = _ => 200 };
+        var storage = new Option<VectorStorage>("--storage") { Description = "Stored scalar type: F32, F16 or I8", DefaultValueFactory = _ => VectorStorage.F32 };
+        var queries = new Option<int>("--queries", "-q") { Description = "Queries, drawn from the same clusters as the vectors", DefaultValueFactory = _ => 1000 };
+        var efValues = new Option<string>("--ef") { Description = "Comma-separated ef_search values", DefaultValueFactory = _ => "16,32,64,128,256" };
+        var clusters = new Option<int>("--clusters") { Description = "Cluster centres (0: one per 100 vectors)", DefaultValueFactory = _ => 0 };
+        var spread = new Option<float>("--spread") { Description = "Per-dimension spread around a centre, relative to the centres' own", DefaultValueFactory = _ => 1.2f };
+        var seed = new Option<int>("--seed") { Description = "Seed for centres, vectors and queries", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Build threads (0: one per core); queries are always single-threaded", DefaultValueFactory = _ => 0 };
+        var export = new Option<string?>("--export") { Description = "Also write vectors, queries and exact top-10 to this file for the hnswlib comparison" };
+        var command = new Command("index", "Measure the HNSW index: build time, recall@10 and queries/s per ef_search, snapshot save/load")
+        {
+            count, dimensions, m, efConstruction, storage, queries, efValues, clusters, spread, seed, threads, export,
+        };
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => Task.FromResult(Run(
+            new Settings(
+                result.GetValue(count),
+                result.GetValue(queries),
+                result.GetValue(clusters),
+                result.GetValue(spread),
+                result.GetValue(seed),
+                result.GetValue(threads),
+                ParseEfValues(result.GetValue(efValues)!),
+                result.GetValue(export)),
+            new HnswOptions
+            {
+                Dimensions = result.GetValue(dimensions),
+                M = result.GetValue(m),
+                EfConstruction = result.GetValue(efConstruction),
+                Storage = result.GetValue(storage),
+            },
+            cancellationToken))));
+        return command;
+    }
+
+    private static int Run(Settings settings, HnswOptions options, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.Count, K, "--count");
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.Queries, 1, "--queries");
+        int clusterCount = settings.Clusters > 0 ? settings.Clusters : Math.Max(1, settings.Count / 100);
+        int d = options.Dimensions;
+
+        Console.WriteLine($"cpu: {CpuDescription()}; {Environment.ProcessorCount} logical cores");
+        long start = Stopwatch.GetTimestamp();
+        var source = new SyntheticClusters(d, clusterCount, settings.Spread, settings.Seed);
+        float[] vectors = source.Sample(settings.Count, settings.Seed + 1);
+        float[] queryVectors = source.Sample(settings.Queries, settings.Seed + 2);
+        ulong[] keys = [.. Enumerable.Range(0, settings.Count).Select(i => (ulong)i)];
+        Console.WriteLine(Invariant($"data: {settings.Count} x {d} around {clusterCount} centres, spread {settings.Spread}, seed {settings.Seed}; {settings.Queries} queries ({Seconds(start):F1} s to generate)"));
+
+        start = Stopwatch.GetTimestamp();
+        var truth = new VectorHit[settings.Queries][];
+        Parallel.For(0, settings.Queries, new ParallelOptions { CancellationToken = cancellationToken }, q =>
+            truth[q] = ExactSearch.Search(queryVectors.AsSpan(q * d, d), keys, vectors, K));
+        Console.WriteLine(Invariant($"exact top-{K}: {Seconds(start):F1} s on {Environment.ProcessorCount} threads (ExactSearch)"));
+
+        if (settings.Export is { } exportPath)
+        {
+            Export(exportPath, settings, options, vectors, queryVectors, truth);
+            Console.WriteLine($"exported: {exportPath}");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        using HnswIndex index = HnswIndex.Create(options);
+        int buildThreads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
+        start = Stopwatch.GetTimestamp();
+        index.AddBatch(keys, vectors, buildThreads);
+        double build = Seconds(start);
+        long memory = index.MemoryBytes;
+        Console.WriteLine($"engine: {index.Engine}; M {options.M}, ef_construction {options.EfConstruction}, storage {options.Storage}, metric {options.Metric}");
+        Console.WriteLine(Invariant($"build: {build:F1} s on {buildThreads} threads ({settings.Count / build:F0} vectors/s)"));
+        Console.WriteLine(Invariant($"memory: {memory / 1048576.0:F1} MiB, {(double)memory / settings.Count:F0} bytes/vector (raw f32 vector: {d * sizeof(float)})"));
+
+        Console.WriteLine("ef_search  recall@10  queries/s  (one thread, one query at a time)");
+        foreach (int ef in settings.EfValues)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            for (int q = 0; q < Math.Min(50, settings.Queries); q++)
+            {
+                index.Search(queryVectors.AsSpan(q * d, d), K, ef);
+            }
+
+            double recall = 0;
+            start = Stopwatch.GetTimestamp();
+            var found = new VectorHit[settings.Queries][];
+            for (int q = 0; q < settings.Queries; q++)
+            {
+                found[q] = index.Search(queryVectors.AsSpan(q * d, d), K, ef);
+            }
+
+            double elapsed = Seconds(start);
+            for (int q = 0; q < settings.Queries; q++)
+            {
+                recall += Recall(truth[q], found[q]);
+            }
+
+            Console.WriteLine(Invariant($"{ef,9}  {recall / settings.Queries,9:F4}  {settings.Queries / elapsed,9:F0}"));
+        }
+
+        int exactQueries = Math.Min(settings.Queries, 100);
+        start = Stopwatch.GetTimestamp();
+        for (int q = 0; q < exactQueries; q++)
+        {
+            index.SearchExact(queryVectors.AsSpan(q * d, d), K);
+        }
+
+        double indexScan = exactQueries / Seconds(start);
+        start = Stopwatch.GetTimestamp();
+        for (int q = 0; q < exactQueries; q++)
+        {
+            ExactSearch.Search(queryVectors.AsSpan(q * d, d), keys, vectors, K);
+        }
+
+        Console.WriteLine(Invariant($"exact scan: {indexScan:F1} queries/s over the index's stored vectors, {exactQueries / Seconds(start):F1} over managed arrays (one thread)"));
+
+        cancellationToken.ThrowIfCancellationRequested();
+        string directory = Directory.CreateTempSubdirectory("krsbert-bench-").FullName;
+        try
+        {
+            string path = Path.Combine(directory, "index.hnsw");
+            start = Stopwatch.GetTimestamp();
+            IndexSnapshotFile.Write(index, path);
+            double save = Seconds(start);
+            long bytes = new FileInfo(path).Length;
+            start = Stopwatch.GetTimestamp();
+            using HnswIndex loaded = IndexSnapshotFile.Read(path).Index;
+            double load = Seconds(start);
+            bool same = Enumerable.Range(0, Math.Min(100, settings.Queries)).All(q =>
+                index.Search(queryVectors.AsSpan(q * d, d), K).SequenceEqual(loaded.Search(queryVectors.AsSpan(q * d, d), K)));
+            Console.WriteLine(Invariant($"snapshot: {bytes / 1048576.0:F1} MiB, {(double)bytes / settings.Count:F0} bytes/vector; save {save:F2} s (with fsync), load {load:F2} s (verified); loaded results {(same ? "identical" : "DIFFER")}"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Little-endian: "KRSBVEC1", then int32 count, dimensions, queries, k, M, ef_construction, metric (0 cosine,
+    /// 1 inner product, 2 L2), build threads, number of ef values, the ef values; then the vectors and the queries
+    /// (float32, row-major; a vector's key is its row), then the exact top-k keys per query (int64).
+    /// </summary>
+    private static void Export(string path, Settings settings, HnswOptions options, float[] vectors, float[] queries, VectorHit[][] truth)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        using var writer = new BinaryWriter(stream, Encoding.ASCII);
+        writer.Write("KRSBVEC1"u8);
+        int buildThreads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
+        foreach (int value in new[] { settings.Count, options.Dimensions, settings.Queries, K, options.M, options.EfConstruction, (int)options.Metric, buildThreads, settings.EfValues.Length })
+        {
+            writer.Write(value);
+        }
+
+        foreach (int ef in settings.EfValues)
+        {
+            writer.Write(ef);
+        }
+
+        WriteFloats(writer, vectors);
+        WriteFloats(writer, queries);
+
+        foreach (VectorHit[] hits in truth)
+        {
+            foreach (VectorHit hit in hits)
+            {
+                writer.Write((long)hit.Key);
+            }
+        }
+    }
+
+    private static void WriteFloats(BinaryWriter writer, float[] values)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+            return;
+        }
+
+        foreach (float value in values)
+        {
+            writer.Write(value);
+        }
+    }
+
+    private static double Recall(VectorHit[] truth, VectorHit[] found)
+    {
+        int hits = 0;
+        foreach (VectorHit expected in truth)
+        {
+            foreach (VectorHit hit in found)
+            {
+                if (hit.Key == expected.Key)
+                {
+                    hits++;
+                    break;
+                }
+            }
+        }
+
+        return (double)hits / truth.Length;
+    }
+
+    private static int[] ParseEfValues(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+
+    private static double Seconds(long start) => Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The model name and SIMD flags from /proc/cpuinfo, as <c>bench embed</c> prints them.</summary>
+    private static string CpuDescription()
+    {
+        try
+        {
+            string[] lines = File.ReadAllLines("/proc/cpuinfo");
+            string name = lines.FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+            string[] flags = lines.FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1].Split(' ') ?? [];
+            return $"{name} [{string.Join(' ', s_simdFlags.Where(flags.Contains))}]";
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+
+    private sealed record Settings(int Count, int Queries, int Clusters, float Spread, int Seed, int Threads, int[] EfValues, string? Export);
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+
+namespace KrSbert.Server.IntegrationTests;
+
+/// <summary>The <c>krsbert</c> client commands, run as a process against a real server.</summary>
+public class CliClientTests
+{
+    private static string SampleFile
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                string path = Path.Combine(dir.FullName, "samples", "faq-ko.jsonl");
+                if (File.Exists(path))
+                {
+                    return path;
+                }
+            }
+
+            throw new FileNotFoundException("samples/faq-ko.jsonl");
+        }
+    }
+
+    [Fact]
+    public async Task The_readme_walk_through_runs_create_ingest_query_list_get_delete()
+    {
+        await using var server = await TestServer.StartAsync();
+        string address = $"http://127.0.0.1:{server.Port}";
+
+        var create = await RunAsync("collections", "create", "faq", "--server", address);
+        var ingest = await RunAsync("ingest", SampleFile, "--collection", "faq", "--server", address);
+        var again = await RunAsync("ingest", SampleFile, "--collection", "faq", "--server", address);
+        var query = await RunAsync("query", "비밀번호를 잊어버렸어요. 어떻게 재설정하나요?", "--collection", "faq", "--top-k", "3", "--filter", "topic=계정", "--server", address);
+        var list = await RunAsync("collections", "list", "--server", address);
+        var get = await RunAsync("collections", "get", "faq", "--server", address);
+        var tokenize = await RunAsync(["tokenize", "--server", address], "A man plays a flute.\n");
+        var embed = await RunAsync(["embed", "--server", address], "{\"id\":\"x\",\"text\":\"A man plays a flute.\"}\n");
+        var delete = await RunAsync("collections", "delete", "faq", "--server", address);
+
+        Assert.Equal(0, create.ExitCode);
+        Assert.Contains("dimension:       384", create.Output, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (ingest.ExitCode, again.ExitCode));
+        Assert.Contains("received 30, stored 30, failed 0", ingest.Output, StringComparison.Ordinal);
+        Assert.Equal(0, query.ExitCode);
+        Assert.Contains("3 hits", query.Output, StringComparison.Ordinal);
+        Assert.Contains("faq", list.Output, StringComparison.Ordinal);
+        Assert.Contains("documents:       30", get.Output, StringComparison.Ordinal);
+        Assert.Contains("\"tokens\":[\"[CLS]\",\"a\",\"man\"", tokenize.Output, StringComparison.Ordinal);
+        Assert.Contains("\"id\":\"x\",\"embedding\":[", embed.Output, StringComparison.Ordinal);
+        Assert.Equal(0, delete.ExitCode);
+    }
+
+    [Fact]
+    public async Task Client_exit_codes_say_what_went_wrong()
+    {
+        await using var server = await TestServer.StartAsync(new() { ["KrSbert:ApiKey"] = "k" });
+        string address = $"http://127.0.0.1:{server.Port}";
+
+        var missing = await RunAsync("collections", "get", "nope", "--server", address, "--api-key", "k");
+        var noKey = await RunAsync("collections", "list", "--server", address);
+        var unreachable = await RunAsync("collections", "list", "--server", $"http://127.0.0.1:{TestServer.FreePort()}");
+        var badInput = await RunAsync("collections", "create", "bad name", "--server", address, "--api-key", "k");
+
+        Assert.Equal(5, missing.ExitCode);
+        Assert.Equal(8, noKey.ExitCode);
+        Assert.Equal(7, unreachable.ExitCode);
+        Assert.Equal(2, badInput.ExitCode);
+        Assert.Contains("InvalidArgument", badInput.Error, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] arguments) => await RunAsync(arguments, null);
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] arguments, string? input)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "krsbert.dll"));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+        }
+
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
