@@ -1,11 +1,12 @@
 using System.CommandLine;
 using KrSbert.Cli.Commands;
+using KrSbert.Cli.Commands.Soak;
 
 var root = new RootCommand("krsbert: Korean sentence embeddings (KR-SBERT) on ONNX Runtime")
 {
     TokenizeCommand.Create(),
     EmbedCommand.Create(),
-    new Command("bench", "Measure throughput") { BenchEmbedCommand.Create(), BenchIndexCommand.Create() },
+    new Command("bench", "Measure throughput") { BenchEmbedCommand.Create(), BenchIndexCommand.Create(), BenchServerCommand.Create(), BenchSoakCommand.Create(), SoakWorkerCommand.Create() },
     new Command("model", "Work with model folders") { ModelVerifyCommand.Create() },
     RebuildCommand.Create(),
     ServeCommand.Create(),

@@ -90,7 +90,7 @@ internal static class BenchEmbedCommand
         return (perToken * stats.PaddedTokens) + (4 * shape.Layers * h * stats.AttentionPositions);
     }
 
-    private static string CpuDescription()
+    internal static string CpuDescription()
     {
         try
         {

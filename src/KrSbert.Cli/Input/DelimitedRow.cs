@@ -2,7 +2,10 @@ using System.Text;
 
 namespace KrSbert.Cli.Input;
 
-/// <summary>Splits CSV/TSV rows: fields may be quoted, with <c>""</c> for a quote and line breaks inside quotes.</summary>
+/// <summary>
+/// Splits CSV rows (fields may be quoted, with <c>""</c> for a quote and line breaks inside quotes) and TSV rows
+/// (tabs separate, quotes are plain characters, as in KorSTS and most tab-separated corpora).
+/// </summary>
 internal static class DelimitedRow
 {
     /// <summary>Reads one row (which may span lines); null at the end of input.</summary>
@@ -55,7 +58,7 @@ internal static class DelimitedRow
                     field.Append(c);
                 }
             }
-            else if (c == '"' && field.Length == 0)
+            else if (c == '"' && field.Length == 0 && delimiter == ',')
             {
                 quoted = true;
             }

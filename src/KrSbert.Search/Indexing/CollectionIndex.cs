@@ -129,24 +129,54 @@ internal sealed class CollectionIndex : IDisposable
         // Exclusive against queries, so a query sees the index and the catalog at one sequence number.
         Write(index =>
         {
+            // New vectors are added together at the end, on every core; a later change in the batch
+            // that removes a document's chunks also drops its still-pending ones.
+            var pending = new Dictionary<ulong, float[]>();
             for (int i = 0; i < result.Changes.Count; i++)
             {
                 ChangeRecord change = result.Changes[i];
                 RemoveChunks(index, change);
+                for (int chunk = 0; chunk < change.PreviousChunkCount; chunk++)
+                {
+                    pending.Remove(DocumentKeys.ChunkKey(change.DocumentKey, chunk));
+                }
+
                 if (batch[result.OperationIndexes[i]] is DocumentWrite.Upsert upsert)
                 {
-                    // The catalog entry comes first: a concurrent query that finds a new chunk can always hydrate it.
+                    // The catalog entry comes first: a query that finds a new chunk can always hydrate it.
                     Catalog.Put(change.DocumentKey, new CatalogEntry(upsert.Id, upsert.Metadata, [.. upsert.Chunks.Select(c => (c.Start, c.End))]));
                     for (int chunk = 0; chunk < upsert.Chunks.Count; chunk++)
                     {
-                        index.Add(DocumentKeys.ChunkKey(change.DocumentKey, chunk), upsert.Chunks[chunk].Vector);
+                        pending[DocumentKeys.ChunkKey(change.DocumentKey, chunk)] = upsert.Chunks[chunk].Vector;
                     }
                 }
             }
 
+            AddAll(index, pending);
         });
         Interlocked.Exchange(ref _appliedSequence, result.Sequence);
         Interlocked.Add(ref _changesSinceSnapshot, result.Changes.Count);
+    }
+
+    private static void AddAll(HnswIndex index, Dictionary<ulong, float[]> vectors)
+    {
+        if (vectors.Count == 0)
+        {
+            return;
+        }
+
+        int dimension = index.Options.Dimensions;
+        ulong[] keys = new ulong[vectors.Count];
+        float[] values = new float[vectors.Count * dimension];
+        int row = 0;
+        foreach ((ulong key, float[] vector) in vectors)
+        {
+            keys[row] = key;
+            vector.CopyTo(values, row * dimension);
+            row++;
+        }
+
+        index.AddBatch(keys, values);
     }
 
     /// <summary>Runs a read of the index and catalog; batches apply and rebuilds swap only between reads.</summary>

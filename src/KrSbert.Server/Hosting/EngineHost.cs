@@ -89,7 +89,13 @@ public sealed class EngineHost(
         try
         {
             ServerOptions settings = options.Value;
-            var embedderOptions = new EmbedderOptions { MaxTextLength = settings.Limits.MaxTextLength, BatchSize = settings.EmbeddingBatchSize };
+            // Spinning ONNX Runtime threads would take the cores from gRPC, HNSW and LiteDB between batches.
+            var embedderOptions = new EmbedderOptions
+            {
+                MaxTextLength = settings.Limits.MaxTextLength,
+                BatchSize = settings.EmbeddingBatchSize,
+                OnnxRuntime = new Embedding.Inference.OnnxRuntimeOptions { AllowSpinning = false },
+            };
             ILogger modelLogger = loggers.CreateLogger("KrSbert.Model");
             string? folder = settings.ModelDirectory is { Length: > 0 } configured ? configured
                 : Directory.Exists(Path.Combine("models", "kr-sbert")) ? Path.Combine("models", "kr-sbert") : null;

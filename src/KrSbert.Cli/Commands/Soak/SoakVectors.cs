@@ -1,10 +1,10 @@
-namespace KrSbert.CrashWorker;
+namespace KrSbert.Cli.Commands.Soak;
 
-/// <summary>The vector each document id gets, so a checker can recompute it after a crash.</summary>
-public static class CrashVectors
+/// <summary>The vector each soak document id gets, so a checker can recompute it after a kill.</summary>
+internal static class SoakVectors
 {
     public const int Dimension = 16;
-    public const string Collection = "crash";
+    public const string Collection = "soak";
 
     public static float[] For(long id)
     {
