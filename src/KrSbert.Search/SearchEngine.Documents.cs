@@ -21,6 +21,16 @@ public sealed partial class SearchEngine
     /// </summary>
     public async Task<UpsertResult> UpsertAsync(string collection, IReadOnlyList<DocumentInput> documents, bool allOrNothing = true, CancellationToken cancellationToken = default)
     {
+        PreparedUpsert prepared = await PrepareUpsertAsync(collection, documents, allOrNothing, cancellationToken).ConfigureAwait(false);
+        return await CommitAsync(prepared, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="UpsertAsync"/>: checks, chunks and embeds, writing nothing. A stream can
+    /// prepare its next batch while the previous one commits; commits must be awaited in order.
+    /// </summary>
+    public async Task<PreparedUpsert> PrepareUpsertAsync(string collection, IReadOnlyList<DocumentInput> documents, bool allOrNothing = true, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(documents);
         if (documents.Count > _options.MaxDocumentsPerRequest)
         {
@@ -74,8 +84,15 @@ public sealed partial class SearchEngine
         }
 
         await EmbedChunksAsync(textDocuments, writes, settings, cancellationToken).ConfigureAwait(false);
-        BatchResult result = await WriteAsync(target, writes, cancellationToken).ConfigureAwait(false);
-        return new UpsertResult(writes.Select(w => w.Id).ToList(), failures, result.Sequence);
+        return new PreparedUpsert(target, writes, failures);
+    }
+
+    /// <summary>The second half of <see cref="UpsertAsync"/>: writes a prepared batch atomically and indexes it.</summary>
+    public async Task<UpsertResult> CommitAsync(PreparedUpsert prepared, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        BatchResult result = await WriteAsync(prepared.Target, prepared.Writes, cancellationToken).ConfigureAwait(false);
+        return new UpsertResult(prepared.Writes.Select(w => w.Id).ToList(), prepared.Failures, result.Sequence);
     }
 
     /// <summary>Deletes documents by id; returns how many existed.</summary>

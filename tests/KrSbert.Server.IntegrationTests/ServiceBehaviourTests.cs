@@ -68,7 +68,7 @@ public class ServiceBehaviourTests
 
         var info = await new Collections.CollectionsClient(server.Channel).GetAsync(new GetCollectionRequest { Name = "c" });
         Assert.Equal(info.Documents, info.IndexedVectors);
-        Assert.Equal(0ul, info.Documents % 64);
+        Assert.Equal(0ul, info.Documents % 256);
         Assert.True(info.Documents <= 300);
         await server.RestartAsync();
         var reopened = await new Collections.CollectionsClient(server.Channel).GetAsync(new GetCollectionRequest { Name = "c" });

@@ -58,7 +58,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
         (StatusCode code, string message) = e switch
         {
             OperationCanceledException when context.Deadline < DateTime.UtcNow => (StatusCode.DeadlineExceeded, "The deadline passed before the call finished."),
-            OperationCanceledException when context.CancellationToken.IsCancellationRequested => (StatusCode.Cancelled, "The call was cancelled."),
+            OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested => (StatusCode.Cancelled, "The call was cancelled."),
             CollectionNotFoundException notFound => (StatusCode.NotFound, notFound.Message),
             CollectionExistsException exists => (StatusCode.AlreadyExists, exists.Message),
             CollectionMismatchException mismatch => (StatusCode.FailedPrecondition, $"{mismatch.Field}: {mismatch.Message}"),

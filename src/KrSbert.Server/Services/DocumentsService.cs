@@ -13,7 +13,7 @@ namespace KrSbert.Server.Services;
 internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> options) : Documents.DocumentsBase
 {
     /// <summary>Documents gathered from the stream before one write; reading stops meanwhile, which is the backpressure.</summary>
-    private const int IngestBatch = 64;
+    private const int IngestBatch = 256;
 
     public override async Task<UpsertResponse> Upsert(UpsertRequest request, ServerCallContext context)
     {
@@ -30,33 +30,54 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
         var batch = new List<DocumentInput>(IngestBatch);
         string? collection = null;
         ulong received = 0, first = 0;
-        while (await requestStream.MoveNext(context.CancellationToken))
+
+        // While batch N commits (store and index), batch N+1 is read and embedded; commits stay in order.
+        Task<UpsertResult>? committing = null;
+        ulong committingFirst = 0;
+        try
         {
-            IngestRequest message = requestStream.Current;
-            if (collection is null)
+            while (await requestStream.MoveNext(context.CancellationToken))
             {
-                collection = string.IsNullOrEmpty(message.Collection)
-                    ? throw new ArgumentException("collection: the first message of an ingest stream must name the collection.", nameof(requestStream))
-                    : message.Collection;
-                engine.GetCollection(collection);
-            }
-            else if (message.Collection.Length > 0 && message.Collection != collection)
-            {
-                throw new ArgumentException($"collection: message {received} names '{message.Collection}', the stream began with '{collection}'.", nameof(requestStream));
+                IngestRequest message = requestStream.Current;
+                if (collection is null)
+                {
+                    collection = string.IsNullOrEmpty(message.Collection)
+                        ? throw new ArgumentException("collection: the first message of an ingest stream must name the collection.", nameof(requestStream))
+                        : message.Collection;
+                    engine.GetCollection(collection);
+                }
+                else if (message.Collection.Length > 0 && message.Collection != collection)
+                {
+                    throw new ArgumentException($"collection: message {received} names '{message.Collection}', the stream began with '{collection}'.", nameof(requestStream));
+                }
+
+                batch.Add(message.Document is null ? new DocumentInput(null, null) : ProtoMapper.ToInput(message.Document));
+                received++;
+                if (batch.Count == IngestBatch)
+                {
+                    (committing, committingFirst) = await NextAsync(engine, collection, batch, first, committing, committingFirst, response, context.CancellationToken);
+                    first = received;
+                }
             }
 
-            batch.Add(message.Document is null ? new DocumentInput(null, null) : ProtoMapper.ToInput(message.Document));
-            received++;
-            if (batch.Count == IngestBatch)
+            if (collection is not null && batch.Count > 0)
             {
-                await WriteAsync(engine, collection, batch, first, response, context.CancellationToken);
-                first = received;
+                (committing, committingFirst) = await NextAsync(engine, collection, batch, first, committing, committingFirst, response, context.CancellationToken);
+            }
+
+            if (committing is not null)
+            {
+                Collect(await committing, committingFirst, response);
+                committing = null;
             }
         }
-
-        if (collection is not null)
+        finally
         {
-            await WriteAsync(engine, collection, batch, first, response, context.CancellationToken);
+            // A stream that fails or is cancelled still lets the commit under way finish: each batch is atomic.
+            if (committing is not null)
+            {
+                await committing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
 
         response.Received = received;
@@ -89,21 +110,25 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
         return new DeleteDocumentsResponse { Deleted = (ulong)deleted };
     }
 
-    private static async Task WriteAsync(SearchEngine engine, string collection, List<DocumentInput> batch, ulong first, IngestResponse response, CancellationToken cancellationToken)
+    private static async Task<(Task<UpsertResult> Committing, ulong First)> NextAsync(SearchEngine engine, string collection, List<DocumentInput> batch, ulong first, Task<UpsertResult>? previous, ulong previousFirst, IngestResponse response, CancellationToken cancellationToken)
     {
-        if (batch.Count == 0)
+        PreparedUpsert prepared = await engine.PrepareUpsertAsync(collection, [.. batch], allOrNothing: false, cancellationToken);
+        batch.Clear();
+        if (previous is not null)
         {
-            return;
+            Collect(await previous, previousFirst, response);
         }
 
-        UpsertResult result = await engine.UpsertAsync(collection, batch, allOrNothing: false, cancellationToken);
+        return (engine.CommitAsync(prepared, cancellationToken), first);
+    }
+
+    private static void Collect(UpsertResult result, ulong first, IngestResponse response)
+    {
         response.Stored += (ulong)result.Ids.Count;
         response.Sequence = (ulong)result.Sequence;
         foreach (DocumentFailure failure in result.Failures)
         {
             response.Failures.Add(new DocumentError { Index = first + (ulong)failure.Index, Id = failure.Id ?? "", Field = failure.Field, Reason = failure.Reason });
         }
-
-        batch.Clear();
     }
 }

@@ -22,7 +22,7 @@ public class BadInputTests
     {
         string huge = new('가', 1 << 20);
 
-        var error = Assert.Throws<InvalidTextException>(() => Embedders.MiniLm.Embed([huge]));
+        var error = Assert.Throws<TextTooLongException>(() => Embedders.MiniLm.Embed([huge]));
 
         Assert.Contains("the limit is 100000", error.Message, StringComparison.Ordinal);
     }

@@ -1,0 +1,239 @@
+using System.Buffers;
+using KrSbert.Index.Native;
+
+namespace KrSbert.Index;
+
+public sealed partial class HnswIndex
+{
+    /// <summary>Keys sampled to estimate how many pass a filter.</summary>
+    internal const int FilterSampleSize = 512;
+
+    /// <summary>Indexes this small are always scanned when filtered: a scan costs about what one graph search does.</summary>
+    internal const int ExactScanCountLimit = 1024;
+
+    private long _exactScans;
+    private long _filteredGraphSearches;
+
+    /// <summary>
+    /// The <paramref name="k"/> nearest keys to <paramref name="query"/>, best first (see <see cref="VectorHit.Score"/>).
+    /// Returns fewer only when fewer keys exist, or pass <paramref name="filter"/>.
+    /// </summary>
+    /// <param name="query">A vector of <see cref="HnswOptions.Dimensions"/> finite floats.</param>
+    /// <param name="k">How many hits, 1 to <see cref="HnswOptions.MaxExpansion"/>.</param>
+    /// <param name="efSearch">The candidate list length for this query (default <see cref="HnswOptions.EfSearch"/>); raised to <paramref name="k"/> when smaller.</param>
+    /// <param name="filter">
+    /// When given, only keys it accepts are returned. It runs on the calling thread under the index's read lock,
+    /// so it must not call back into the index, and may be asked about a key more than once (a sample of keys
+    /// estimates how selective it is). Filtered results never come up short because the graph's nearest
+    /// entries were filtered out:
+    /// <list type="bullet">
+    /// <item>when few keys pass (estimated from a sample), or the index is small, every passing key is scored:
+    /// the result is exact, over the vectors as stored;</item>
+    /// <item>otherwise the graph is searched for a candidate list sized to the estimated pass rate (ef raised to
+    /// at least its length) and the candidates are filtered; the list grows fourfold until k passing hits lie
+    /// in its better half, and becomes an exact scan once it would cover an eighth of the index. These hits are
+    /// as approximate as an unfiltered search at that ef, which is larger than the default.</item>
+    /// </list>
+    /// </param>
+    /// <exception cref="ArgumentException">The query has the wrong length, a non-finite value, or (cosine) a zero norm.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="efSearch"/> is out of range.</exception>
+    public VectorHit[] Search(ReadOnlySpan<float> query, int k, int? efSearch = null, Func<ulong, bool>? filter = null)
+    {
+        ExactSearch.CheckK(k);
+        if (efSearch is { } requested && (requested < 1 || requested > HnswOptions.MaxExpansion))
+        {
+            throw new ArgumentOutOfRangeException(nameof(efSearch), requested, $"efSearch must be between 1 and {HnswOptions.MaxExpansion}; it is {requested}.");
+        }
+
+        VectorChecks.Check(query, Options.Dimensions, Options.Metric, nameof(query));
+        int ef = Math.Max(efSearch ?? Options.EfSearch, k);
+
+        // More concurrent native searches than reserved thread slots fail ("Reserve capacity ahead of searches!").
+        _searchSlots.Wait();
+        try
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                ThrowIfDisposed();
+                if (_keys.Count == 0)
+                {
+                    return [];
+                }
+
+                return filter is null ? SearchGraph(query, k, ef) : SearchFiltered(query, k, ef, filter);
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            _searchSlots.Release();
+        }
+    }
+
+    /// <summary>
+    /// The exact <paramref name="k"/> nearest keys: every key (passing <paramref name="filter"/>) is scored against its
+    /// stored vector. For <c>exact</c> queries and for checking the graph; costs one distance per key.
+    /// </summary>
+    /// <exception cref="ArgumentException">The query has the wrong length, a non-finite value, or (cosine) a zero norm.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is out of range.</exception>
+    public VectorHit[] SearchExact(ReadOnlySpan<float> query, int k, Func<ulong, bool>? filter = null)
+    {
+        ExactSearch.CheckK(k);
+        VectorChecks.Check(query, Options.Dimensions, Options.Metric, nameof(query));
+        _searchSlots.Wait();
+        try
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                ThrowIfDisposed();
+                return ScanExact(query, k, filter);
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            _searchSlots.Release();
+        }
+    }
+
+    /// <summary>
+    /// The graph's best <paramref name="k"/> with candidate list length <paramref name="ef"/> (at least k).
+    /// USearch uses max(its expansion setting, results wanted) as the list length; with the setting at 1,
+    /// asking for ef results and keeping k is the per-query ef, and no shared setting changes under
+    /// concurrent searches.
+    /// </summary>
+    private VectorHit[] SearchGraph(ReadOnlySpan<float> query, int k, int ef)
+    {
+        VectorHit[] candidates = GraphCandidates(query, ef, out _);
+        return candidates.Length <= k ? candidates : candidates[..k];
+    }
+
+    private VectorHit[] GraphCandidates(ReadOnlySpan<float> query, int wanted, out int found)
+    {
+        ulong[] keys = ArrayPool<ulong>.Shared.Rent(wanted);
+        float[] distances = ArrayPool<float>.Shared.Rent(wanted);
+        try
+        {
+            found = UsearchNative.Search(_native, query, keys.AsSpan(0, wanted), distances.AsSpan(0, wanted));
+            var hits = new VectorHit[found];
+            for (int i = 0; i < found; i++)
+            {
+                hits[i] = new VectorHit(keys[i], SimilarityScore.FromDistance(Options.Metric, distances[i]));
+            }
+
+            // USearch leaves equal distances in no particular order; break ties by key as exact search does.
+            Array.Sort(hits, TopKCollector.Compare);
+            return hits;
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(keys);
+            ArrayPool<float>.Shared.Return(distances);
+        }
+    }
+
+    private VectorHit[] SearchFiltered(ReadOnlySpan<float> query, int k, int ef, Func<ulong, bool> filter)
+    {
+        int live = _keys.Count;
+        if (live <= ExactScanCountLimit)
+        {
+            return ScanExact(query, k, filter);
+        }
+
+        double passRate = SamplePassRate(filter);
+
+        // A scan costs one distance per passing key; a graph search for c candidates costs some 16c. With
+        // c ≈ 2k / rate that favours the scan while passing² < 32·k·live (for k = 10: under 1.8k keys pass
+        // of 10k, under 5.7k of 100k, under 18k of 1M).
+        double passing = passRate * live;
+        if (passRate == 0 || passing * passing < 32.0 * k * live)
+        {
+            return ScanExact(query, k, filter);
+        }
+
+        Interlocked.Increment(ref _filteredGraphSearches);
+        long wanted = Math.Max(ef, (long)Math.Ceiling(2 * k / passRate));
+        while (wanted * 8 < live)
+        {
+            VectorHit[] candidates = GraphCandidates(query, (int)wanted, out int found);
+            var hits = new List<VectorHit>(k);
+            int rank = 0;
+            for (; rank < candidates.Length && hits.Count < k; rank++)
+            {
+                if (filter(candidates[rank].Key))
+                {
+                    hits.Add(candidates[rank]);
+                }
+            }
+
+            // Accept when the k-th passing hit lies in the better half of the list, where the graph's order
+            // is reliable; or when the graph returned everything it could reach.
+            if (hits.Count == k && (rank <= wanted / 2 || found < wanted))
+            {
+                return [.. hits];
+            }
+
+            if (found < wanted)
+            {
+                break;
+            }
+
+            wanted *= 4;
+        }
+
+        return ScanExact(query, k, filter);
+    }
+
+    /// <summary>The share of an evenly spaced sample of keys that <paramref name="filter"/> accepts.</summary>
+    private double SamplePassRate(Func<ulong, bool> filter)
+    {
+        int live = _keys.Count;
+        int sample = Math.Min(live, FilterSampleSize);
+        int passed = 0;
+        for (int i = 0; i < sample; i++)
+        {
+            if (filter(_keys[(int)((long)i * live / sample)]))
+            {
+                passed++;
+            }
+        }
+
+        return (double)passed / sample;
+    }
+
+    private VectorHit[] ScanExact(ReadOnlySpan<float> query, int k, Func<ulong, bool>? filter)
+    {
+        Interlocked.Increment(ref _exactScans);
+        int dimensions = Options.Dimensions;
+        float[] vector = ArrayPool<float>.Shared.Rent(dimensions);
+        try
+        {
+            var top = new TopKCollector(Math.Min(k, Math.Max(_keys.Count, 1)));
+            Span<float> stored = vector.AsSpan(0, dimensions);
+
+            // The read lock held by the caller keeps Dispose, and so the handle's release, out.
+            nint native = _native.DangerousGetHandle();
+            foreach (ulong key in _keys)
+            {
+                if ((filter is null || filter(key)) && UsearchNative.Get(native, key, stored))
+                {
+                    top.Offer(key, SimilarityScore.Compute(Options.Metric, query, stored));
+                }
+            }
+
+            return top.ToSortedArray();
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(vector);
+        }
+    }
+}

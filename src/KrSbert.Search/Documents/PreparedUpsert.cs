@@ -1,0 +1,25 @@
+using KrSbert.Search.Indexing;
+using KrSbert.Storage.Documents;
+
+namespace KrSbert.Search.Documents;
+
+/// <summary>A checked, chunked and embedded batch, ready to commit.</summary>
+public sealed class PreparedUpsert
+{
+    internal PreparedUpsert(CollectionIndex target, List<DocumentWrite> writes, IReadOnlyList<DocumentFailure> failures)
+    {
+        Target = target;
+        Writes = writes;
+        Failures = failures;
+    }
+
+    /// <summary>Documents that will be written.</summary>
+    public int Count => Writes.Count;
+
+    /// <summary>Documents refused while preparing.</summary>
+    public IReadOnlyList<DocumentFailure> Failures { get; }
+
+    internal CollectionIndex Target { get; }
+
+    internal List<DocumentWrite> Writes { get; }
+}
