@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace KrSbert.Cli.Tests;
 
 /// <summary>Runs the real <c>krsbert</c> program in a child process, as a script would.</summary>
-internal static class KrSbertProcess
+public static class KrSbertProcess
 {
     public sealed record Result(int ExitCode, string Output, string Error);
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using KrSbert.Cli.Tests;
 
 namespace KrSbert.Server.IntegrationTests;
 
@@ -69,28 +69,7 @@ public class CliClientTests
         Assert.Contains("InvalidArgument", badInput.Error, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] arguments) => await RunAsync(arguments, null);
+    private static Task<KrSbertProcess.Result> RunAsync(params string[] arguments) => KrSbertProcess.RunAsync(null, arguments);
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] arguments, string? input)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "krsbert.dll"));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input);
-        }
-
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<KrSbertProcess.Result> RunAsync(string[] arguments, string input) => KrSbertProcess.RunAsync(input, arguments);
 }

@@ -61,7 +61,30 @@ internal sealed class CollectionIndex : IDisposable
     public static CollectionIndex Open(DocumentStore store, CollectionRecord record, ILogger logger)
     {
         long started = Stopwatch.GetTimestamp();
-        DocumentCatalog catalog = DocumentCatalog.Load(store.ScanDocuments(record.Name));
+
+        // The catalog scan and the snapshot load read different data: they run side by side.
+        DocumentCatalog? catalog = null;
+        (HnswIndex Index, SnapshotRecord Snapshot)? loaded = null;
+        Parallel.Invoke(
+            () => catalog = DocumentCatalog.Load(store.ScanDocuments(record.Name)),
+            () => loaded = LoadNewestSnapshot(store, record, logger));
+
+        if (loaded is { } snapshot)
+        {
+            var collection = new CollectionIndex(record, snapshot.Index, catalog!, snapshot.Snapshot.Sequence, snapshot.Snapshot);
+            int replayed = collection.Replay(store, store.ReadChangesAfter(record.Name, snapshot.Snapshot.Sequence));
+            Log.CollectionOpened(logger, record.Name, collection.Count, $"snapshot generation {snapshot.Snapshot.Generation}", replayed, collection.AppliedSequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return collection;
+        }
+
+        HnswIndex rebuilt = Build(store, record, logger);
+        Log.CollectionOpened(logger, record.Name, rebuilt.Count, "stored vectors", 0, record.Sequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new CollectionIndex(record, rebuilt, catalog!, record.Sequence, snapshot: null);
+    }
+
+    /// <summary>The newest snapshot generation that passes its checksums and fits the collection, or null.</summary>
+    private static (HnswIndex, SnapshotRecord)? LoadNewestSnapshot(DocumentStore store, CollectionRecord record, ILogger logger)
+    {
         HnswOptions options = IndexSettings.Options(record.Settings);
         foreach (SnapshotRecord snapshot in store.ListSnapshots(record.Name))
         {
@@ -75,10 +98,7 @@ internal sealed class CollectionIndex : IDisposable
                     throw new InvalidDataException($"it holds {index.Options.Dimensions}-dimension {index.Options.Metric} vectors; the collection is {options.Dimensions}-dimension {options.Metric}");
                 }
 
-                var collection = new CollectionIndex(record, index, catalog, snapshot.Sequence, snapshot);
-                int replayed = collection.Replay(store, store.ReadChangesAfter(record.Name, snapshot.Sequence));
-                Log.CollectionOpened(logger, record.Name, collection.Count, $"snapshot generation {snapshot.Generation}", replayed, collection.AppliedSequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                return collection;
+                return (index, snapshot);
             }
             catch (Exception e) when (e is SnapshotCorruptException or IndexSnapshotCorruptException or InvalidDataException or EndOfStreamException)
             {
@@ -87,9 +107,7 @@ internal sealed class CollectionIndex : IDisposable
             }
         }
 
-        HnswIndex rebuilt = Build(store, record, logger);
-        Log.CollectionOpened(logger, record.Name, rebuilt.Count, "stored vectors", 0, record.Sequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new CollectionIndex(record, rebuilt, catalog, record.Sequence, snapshot: null);
+        return null;
     }
 
     /// <summary>A fresh index of every stored vector (a rebuild compacts removed entries away).</summary>
