@@ -16,60 +16,32 @@ internal static class CommandRunner
         {
             return await body().ConfigureAwait(false);
         }
-        catch (RpcException e)
+        catch (Exception e) when (Describe(e) is { } failure)
         {
-            int code = e.StatusCode switch
-            {
-                StatusCode.NotFound => ExitCodes.NotFound,
-                StatusCode.Unavailable or StatusCode.DeadlineExceeded => ExitCodes.ServerUnavailable,
-                StatusCode.Unauthenticated => ExitCodes.Unauthenticated,
-                StatusCode.Cancelled => ExitCodes.Cancelled,
-                StatusCode.Internal or StatusCode.Unknown => ExitCodes.Failure,
-                _ => ExitCodes.BadInput,
-            };
-            return Fail(code, $"server: {e.StatusCode}: {e.Status.Detail}");
-        }
-        catch (StoreLockedException e)
-        {
-            return Fail(ExitCodes.Locked, e.Message);
-        }
-        catch (CollectionMismatchException e)
-        {
-            return Fail(ExitCodes.BadInput, $"{e.Field}: {e.Message}");
-        }
-        catch (ModelFolderException e)
-        {
-            return Fail(ExitCodes.BadModel, $"model: {e.Message}");
-        }
-        catch (InputFormatException e)
-        {
-            return Fail(ExitCodes.BadInput, e.Message);
-        }
-        catch (InvalidTextException e)
-        {
-            return Fail(ExitCodes.BadInput, e.Message);
-        }
-        catch (FormatException e)
-        {
-            return Fail(ExitCodes.BadInput, e.Message);
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            return Fail(ExitCodes.BadInput, e.Message);
-        }
-        catch (FileNotFoundException e)
-        {
-            return Fail(ExitCodes.BadInput, e.Message);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            return Fail(ExitCodes.BadInput, e.Message);
-        }
-        catch (OperationCanceledException)
-        {
-            return Fail(ExitCodes.Cancelled, "cancelled");
+            return Fail(failure.Code, failure.Message);
         }
     }
+
+    /// <summary>The exit code and message for a failure a user can cause; null lets anything else surface as a bug.</summary>
+    private static (int Code, string Message)? Describe(Exception e) => e switch
+    {
+        RpcException rpc => (rpc.StatusCode switch
+        {
+            StatusCode.NotFound => ExitCodes.NotFound,
+            StatusCode.Unavailable or StatusCode.DeadlineExceeded => ExitCodes.ServerUnavailable,
+            StatusCode.Unauthenticated => ExitCodes.Unauthenticated,
+            StatusCode.Cancelled => ExitCodes.Cancelled,
+            StatusCode.Internal or StatusCode.Unknown => ExitCodes.Failure,
+            _ => ExitCodes.BadInput,
+        }, $"server: {rpc.StatusCode}: {rpc.Status.Detail}"),
+        StoreLockedException => (ExitCodes.Locked, e.Message),
+        CollectionMismatchException mismatch => (ExitCodes.BadInput, $"{mismatch.Field}: {mismatch.Message}"),
+        ModelFolderException => (ExitCodes.BadModel, $"model: {e.Message}"),
+        InputFormatException or InvalidTextException or FormatException or ArgumentOutOfRangeException
+            or FileNotFoundException or DirectoryNotFoundException => (ExitCodes.BadInput, e.Message),
+        OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
+        _ => null,
+    };
 
     public static int Fail(int code, string message)
     {
