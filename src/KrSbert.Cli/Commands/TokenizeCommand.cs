@@ -71,49 +71,39 @@ internal static class TokenizeCommand
             }
 
             var response = await client.TokenizeAsync(request, cancellationToken: cancellationToken);
-            var json = output.Writer;
-            json.WriteStartObject();
-            WriteInts(json, "ids", response.InputIds.Select(i => (int)i).ToArray());
-            json.WriteStartArray("tokens");
-            foreach (string token in response.Tokens)
-            {
-                json.WriteStringValue(token);
-            }
-
-            json.WriteEndArray();
-            WriteInts(json, "attention_mask", response.AttentionMask.Select(i => (int)i).ToArray());
-            WriteInts(json, "token_type_ids", response.TokenTypeIds.Select(i => (int)i).ToArray());
-            json.WriteBoolean("truncated", response.Truncated);
-            json.WriteEndObject();
-            output.EndLine();
+            Write(output, response.InputIds, response.Tokens, response.AttentionMask, response.TokenTypeIds, response.Truncated);
         }
 
         return ExitCodes.Success;
     }
 
-    private static void Write(JsonLinesWriter output, TokenizedText tokens)
+    private static void Write(JsonLinesWriter output, TokenizedText tokens) =>
+        Write(output, tokens.InputIds.Select(i => (long)i), tokens.Tokens, tokens.AttentionMask.Select(i => (long)i), tokens.TokenTypeIds.Select(i => (long)i), tokens.Truncated);
+
+    /// <summary>One line of tokenizer output, the same whether the tokens came from this process or a server.</summary>
+    private static void Write(JsonLinesWriter output, IEnumerable<long> ids, IEnumerable<string> tokens, IEnumerable<long> mask, IEnumerable<long> typeIds, bool truncated)
     {
         var json = output.Writer;
         json.WriteStartObject();
-        WriteInts(json, "ids", tokens.InputIds);
+        WriteNumbers(json, "ids", ids);
         json.WriteStartArray("tokens");
-        foreach (string token in tokens.Tokens)
+        foreach (string token in tokens)
         {
             json.WriteStringValue(token);
         }
 
         json.WriteEndArray();
-        WriteInts(json, "attention_mask", tokens.AttentionMask);
-        WriteInts(json, "token_type_ids", tokens.TokenTypeIds);
-        json.WriteBoolean("truncated", tokens.Truncated);
+        WriteNumbers(json, "attention_mask", mask);
+        WriteNumbers(json, "token_type_ids", typeIds);
+        json.WriteBoolean("truncated", truncated);
         json.WriteEndObject();
         output.EndLine();
     }
 
-    private static void WriteInts(System.Text.Json.Utf8JsonWriter json, string name, IReadOnlyList<int> values)
+    private static void WriteNumbers(System.Text.Json.Utf8JsonWriter json, string name, IEnumerable<long> values)
     {
         json.WriteStartArray(name);
-        foreach (int value in values)
+        foreach (long value in values)
         {
             json.WriteNumberValue(value);
         }
