@@ -18,4 +18,10 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Warning, "Collection {Collection} was built with model {CollectionModel} ({Pooling}); this server runs {Model}: text upserts and text queries are refused, vector ones work")]
     public static partial void ModelMismatch(ILogger logger, string collection, string collectionModel, string pooling, string model);
+
+    [LoggerMessage(6, LogLevel.Warning, "Collection {Collection}: the stored vector of document key {DocumentKey} chunk {Chunk} {Reason}; the index skips it (the document stays stored but cannot be found by search)")]
+    public static partial void VectorSkipped(ILogger logger, string collection, long documentKey, int chunk, string reason);
+
+    [LoggerMessage(7, LogLevel.Error, "Collection {Collection} could not be opened and is not serving; repair it with Collections.Rebuild (krsbert rebuild --server … --collection {Collection})")]
+    public static partial void CollectionFailed(ILogger logger, string collection, Exception exception);
 }

@@ -1,5 +1,6 @@
 using KrSbert.Embedding;
 using KrSbert.Embedding.Pooling;
+using KrSbert.Index;
 using KrSbert.Search.Chunking;
 using KrSbert.Search.Collections;
 using KrSbert.Search.Documents;
@@ -41,7 +42,7 @@ public sealed partial class SearchEngine
         CollectionSettings settings = target.Record.Settings;
         var failures = new List<DocumentFailure>();
         var writes = new List<DocumentWrite>(documents.Count);
-        var textDocuments = new List<(int Index, string Id, DocumentInput Input, IReadOnlyList<TextChunk> Chunks)>();
+        List<PendingText> textDocuments = [];
         for (int i = 0; i < documents.Count; i++)
         {
             DocumentInput input = documents[i];
@@ -71,19 +72,25 @@ public sealed partial class SearchEngine
                     continue;
                 }
 
-                textDocuments.Add((writes.Count, id, input, chunks));
+                textDocuments.Add(new PendingText(writes.Count, i, id, input, chunks));
                 writes.Add(null!);
             }
         }
 
         if (failures.Count > 0 && allOrNothing)
         {
-            throw failures.FirstOrDefault(f => f.OverLimit) is { } overLimit
-                ? new LimitExceededException($"documents[{overLimit.Index}].{overLimit.Field} length", TextLength(documents[overLimit.Index]), Embedder!.MaxTextLength)
-                : new InvalidDocumentsException(failures);
+            throw Rejection(failures);
         }
 
-        await EmbedChunksAsync(textDocuments, writes, settings, cancellationToken).ConfigureAwait(false);
+        int refused = failures.Count;
+        await EmbedChunksAsync(textDocuments, writes, settings, failures, cancellationToken).ConfigureAwait(false);
+        if (failures.Count > refused && allOrNothing)
+        {
+            throw Rejection(failures);
+        }
+
+        // Documents whose embedding the rules refused left their slot empty.
+        writes.RemoveAll(w => w is null);
         return new PreparedUpsert(target, writes, failures);
     }
 
@@ -162,7 +169,7 @@ public sealed partial class SearchEngine
         return result;
     }
 
-    private async Task EmbedChunksAsync(List<(int Index, string Id, DocumentInput Input, IReadOnlyList<TextChunk> Chunks)> documents, List<DocumentWrite> writes, CollectionSettings settings, CancellationToken cancellationToken)
+    private async Task EmbedChunksAsync(List<PendingText> documents, List<DocumentWrite> writes, CollectionSettings settings, List<DocumentFailure> failures, CancellationToken cancellationToken)
     {
         if (documents.Count == 0)
         {
@@ -172,35 +179,40 @@ public sealed partial class SearchEngine
         int[][] windows = documents.SelectMany(d => d.Chunks.Select(c => c.InputIds)).ToArray();
         var request = new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize };
         IReadOnlyList<SentenceEmbedding> vectors = await Task.Run(() => Embedder!.EmbedTokenIds(windows, request, cancellationToken), cancellationToken).ConfigureAwait(false);
+        VectorMetric metric = IndexSettings.Metric(settings.Metric);
         int next = 0;
-        foreach ((int index, string id, DocumentInput input, IReadOnlyList<TextChunk> chunks) in documents)
+        foreach ((int slot, int position, string id, DocumentInput input, IReadOnlyList<TextChunk> chunks) in documents)
         {
             var stored = new StoredChunk[chunks.Count];
+            DocumentFailure? refused = null;
             for (int c = 0; c < chunks.Count; c++)
             {
-                stored[c] = new StoredChunk(chunks[c].Start, chunks[c].End, chunks[c].InputIds, vectors[next++].Vector);
+                float[] vector = vectors[next++].Vector;
+                // A model can pool to a vector the index cannot take (all zeros under cosine); it is refused here, before the commit.
+                refused ??= DocumentRules.CheckVector(position, id, $"text (chunk {c} embedding)", vector, settings.Dimension, metric);
+                stored[c] = new StoredChunk(chunks[c].Start, chunks[c].End, chunks[c].InputIds, vector);
             }
 
-            writes[index] = new DocumentWrite.Upsert(id, input.Text!, Metadata(input), stored);
+            if (refused is not null)
+            {
+                failures.Add(refused);
+                continue;
+            }
+
+            writes[slot] = new DocumentWrite.Upsert(id, input.Text!, Metadata(input), stored);
         }
     }
 
     private DocumentFailure? Check(int index, string id, DocumentInput input, CollectionSettings settings)
     {
-        if (id.Length is 0 or > Storage.DocumentStore.MaxDocumentIdLength)
+        if (_rules.CheckFields(index, id, input) is { } failure)
         {
-            return new DocumentFailure(index, id, "id", $"must be 1 to {Storage.DocumentStore.MaxDocumentIdLength} characters, has {id.Length}");
+            return failure;
         }
 
         if (input.Vector is { } vector)
         {
-            if (vector.Length != settings.Dimension)
-            {
-                return new DocumentFailure(index, id, "vector", $"has {vector.Length} dimensions; the collection's are {settings.Dimension}");
-            }
-
-            int bad = Array.FindIndex(vector, v => !float.IsFinite(v));
-            return bad >= 0 ? new DocumentFailure(index, id, "vector", $"element {bad} is {vector[bad]}; values must be finite") : null;
+            return DocumentRules.CheckVector(index, id, "vector", vector, settings.Dimension, IndexSettings.Metric(settings.Metric));
         }
 
         if (string.IsNullOrWhiteSpace(input.Text))
@@ -214,12 +226,19 @@ public sealed partial class SearchEngine
         }
 
         return input.Text.Length > Embedder!.MaxTextLength
-            ? new DocumentFailure(index, id, "text", $"has {input.Text.Length} characters; the limit is {Embedder.MaxTextLength}", OverLimit: true)
+            ? new DocumentFailure(index, id, "text", $"has {input.Text.Length} characters; the limit is {Embedder.MaxTextLength}", Embedder.MaxTextLength)
             : null;
     }
 
-    private static int TextLength(DocumentInput input) => input.Text?.Length ?? 0;
+    /// <summary>What an all-or-nothing request answers: a limit error when a document is over one, else the invalid documents.</summary>
+    private static Exception Rejection(List<DocumentFailure> failures) =>
+        failures.FirstOrDefault(f => f.OverLimit) is { } overLimit
+            ? new LimitExceededException($"documents[{overLimit.Index}].{overLimit.Field}", overLimit.Reason, overLimit.Limit!.Value)
+            : new InvalidDocumentsException(failures);
 
     private static Dictionary<string, string> Metadata(DocumentInput input) =>
         input.Metadata is null ? [] : new Dictionary<string, string>(input.Metadata, StringComparer.Ordinal);
+
+    /// <summary>A text document waiting for its embeddings: its slot in the batch and its position in the request.</summary>
+    private readonly record struct PendingText(int Slot, int Position, string Id, DocumentInput Input, IReadOnlyList<TextChunk> Chunks);
 }

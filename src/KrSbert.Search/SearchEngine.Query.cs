@@ -31,7 +31,7 @@ public sealed partial class SearchEngine
         float[] query;
         if (request.Vector is { } vector)
         {
-            query = CheckVector(vector, settings.Dimension, "vector");
+            query = CheckVector(vector, settings, "vector");
         }
         else
         {
@@ -186,14 +186,15 @@ public sealed partial class SearchEngine
         request.Filter.Validate();
     }
 
-    private static float[] CheckVector(float[] vector, int dimension, string field)
+    private static float[] CheckVector(float[] vector, CollectionSettings settings, string field)
     {
-        if (vector.Length != dimension)
+        if (vector.Length != settings.Dimension)
         {
-            throw new CollectionMismatchException(field, $"{field} has {vector.Length} dimensions; the collection's are {dimension}.");
+            throw new CollectionMismatchException(field, $"{field} has {vector.Length} dimensions; the collection's are {settings.Dimension}.");
         }
 
-        int bad = Array.FindIndex(vector, v => !float.IsFinite(v));
-        return bad < 0 ? vector : throw new ArgumentException($"{field}[{bad}] is {vector[bad]}; values must be finite.", field);
+        return VectorRules.Violation(vector, settings.Dimension, IndexSettings.Metric(settings.Metric)) is { } violation
+            ? throw new ArgumentException($"{field} {violation}.", field)
+            : vector;
     }
 }

@@ -3,6 +3,7 @@ using KrSbert.Embedding;
 using KrSbert.Embedding.Pooling;
 using KrSbert.Search.Chunking;
 using KrSbert.Search.Collections;
+using KrSbert.Search.Documents;
 using KrSbert.Search.Indexing;
 using KrSbert.Storage;
 using KrSbert.Storage.Collections;
@@ -21,8 +22,11 @@ public sealed partial class SearchEngine : IAsyncDisposable
     private readonly DocumentStore _store;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, CollectionIndex> _collections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FailedCollection> _failed = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _repairLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly EmbeddingBatcher? _batcher;
+    private readonly DocumentRules _rules;
 
     private SearchEngine(SearchEngineOptions options, SentenceEmbedder? embedder, EmbeddingBatcher? batcher, DocumentStore store, ILogger logger)
     {
@@ -31,6 +35,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
         _batcher = batcher;
         _store = store;
         _logger = logger;
+        _rules = new DocumentRules(options.DocumentLimits);
     }
 
     /// <summary>The model text is embedded with, or null for a vectors-only engine.</summary>
@@ -56,9 +61,18 @@ public sealed partial class SearchEngine : IAsyncDisposable
             foreach (CollectionRecord record in store.ListCollections())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                CollectionIndex index = await Task.Run(() => CollectionIndex.Open(store, record, logger), cancellationToken).ConfigureAwait(false);
-                engine._collections[record.Name] = index;
-                engine.WarnOnModelMismatch(record);
+                try
+                {
+                    CollectionIndex index = await Task.Run(() => CollectionIndex.Open(store, record, logger), cancellationToken).ConfigureAwait(false);
+                    engine._collections[record.Name] = index;
+                    engine.WarnOnModelMismatch(record);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One collection that cannot open (a bad change log, unreadable vectors) must not take the others down.
+                    Log.CollectionFailed(logger, record.Name, e);
+                    engine._failed[record.Name] = new FailedCollection(record, e.Message);
+                }
             }
         }
         catch
@@ -88,7 +102,9 @@ public sealed partial class SearchEngine : IAsyncDisposable
     {
         if (!_collections.TryGetValue(name, out CollectionIndex? collection))
         {
-            return await _store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
+            bool existed = await _store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
+            _failed.TryRemove(name, out _);
+            return existed;
         }
 
         await AwaitBackground(collection).ConfigureAwait(false);
@@ -106,13 +122,14 @@ public sealed partial class SearchEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>A collection's settings, counts and index state.</summary>
+    /// <summary>A collection's settings, counts and index state; a collection that could not open says why.</summary>
     /// <exception cref="CollectionNotFoundException">No such collection.</exception>
-    public CollectionInfo GetCollection(string name) => Describe(Require(name));
+    public CollectionInfo GetCollection(string name) =>
+        _failed.TryGetValue(name, out FailedCollection? failed) ? Describe(failed) : Describe(Require(name));
 
-    /// <summary>Every collection, by name.</summary>
+    /// <summary>Every collection, by name, those that could not open included.</summary>
     public IReadOnlyList<CollectionInfo> ListCollections() =>
-        _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(Describe).ToList();
+        _collections.Values.Select(Describe).Concat(_failed.Values.Select(Describe)).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>Whether every collection is open (the engine opens them all before it is returned).</summary>
     public bool IsCollectionOpen(string name) => _collections.ContainsKey(name);
@@ -129,16 +146,25 @@ public sealed partial class SearchEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Rebuilds a collection's index from its stored vectors and publishes it (compacts removed entries).</summary>
-    public async Task RebuildIndexAsync(string name, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Rebuilds a collection's index from its stored vectors and publishes it: compacts removed entries of an open
+    /// collection, and repairs one that could not open (it then serves). Other collections serve meanwhile.
+    /// </summary>
+    /// <exception cref="CollectionNotFoundException">No such collection.</exception>
+    public async Task<CollectionInfo> RebuildIndexAsync(string name, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (_failed.ContainsKey(name))
+        {
+            return await RepairAsync(name, progress, cancellationToken).ConfigureAwait(false);
+        }
+
         CollectionIndex collection = Require(name);
         await collection.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             CollectionRecord record = _store.GetCollection(name) ?? throw new CollectionNotFoundException(name);
-            Index.HnswIndex rebuilt = await Task.Run(() => CollectionIndex.Build(_store, record, _logger, progress), cancellationToken).ConfigureAwait(false);
-            collection.Swap(rebuilt);
+            (Index.HnswIndex rebuilt, long skipped) = await Task.Run(() => CollectionIndex.Build(_store, record, _logger, progress), cancellationToken).ConfigureAwait(false);
+            collection.Swap(rebuilt, skipped);
         }
         finally
         {
@@ -146,6 +172,43 @@ public sealed partial class SearchEngine : IAsyncDisposable
         }
 
         await SnapshotAsync(collection, cancellationToken).ConfigureAwait(false);
+        return Describe(collection);
+    }
+
+    /// <summary>Opens a collection that failed to open from its stored documents and vectors alone, then serves it.</summary>
+    private async Task<CollectionInfo> RepairAsync(string name, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await _repairLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_failed.ContainsKey(name))
+            {
+                // Another call repaired it while this one waited.
+                return GetCollection(name);
+            }
+
+            CollectionRecord record = _store.GetCollection(name) ?? throw new CollectionNotFoundException(name);
+            CollectionIndex repaired;
+            try
+            {
+                repaired = await Task.Run(() => CollectionIndex.Rebuild(_store, record, _logger, progress), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _failed[name] = new FailedCollection(record, $"the rebuild failed too: {e.Message}");
+                throw new CollectionUnavailableException(name, $"the rebuild from stored vectors failed: {e.Message}; restore a backup (krsbert restore)");
+            }
+
+            await SnapshotAsync(repaired, cancellationToken).ConfigureAwait(false);
+            _collections[name] = repaired;
+            _failed.TryRemove(name, out _);
+            WarnOnModelMismatch(record);
+            return Describe(repaired);
+        }
+        finally
+        {
+            _repairLock.Release();
+        }
     }
 
     /// <summary>Waits for background work, snapshots what changed, and closes the store.</summary>
@@ -174,6 +237,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
         _collections.Clear();
         _store.Dispose();
         _shutdown.Dispose();
+        _repairLock.Dispose();
     }
 
     private async Task SnapshotAsync(CollectionIndex collection, CancellationToken cancellationToken)
@@ -245,7 +309,16 @@ public sealed partial class SearchEngine : IAsyncDisposable
     }
 
     private CollectionIndex Require(string name) =>
-        _collections.TryGetValue(name, out CollectionIndex? collection) ? collection : throw new CollectionNotFoundException(name);
+        _collections.TryGetValue(name, out CollectionIndex? collection) ? collection
+        : _failed.TryGetValue(name, out FailedCollection? failed) ? throw new CollectionUnavailableException(name, failed.Reason)
+        : throw new CollectionNotFoundException(name);
+
+    private CollectionInfo Describe(FailedCollection failed) =>
+        new(failed.Record, 0, 0, failed.Record.Sequence, 0, null, TextSearchable(failed.Record.Settings))
+        {
+            State = CollectionState.Failed,
+            StateReason = failed.Reason,
+        };
 
     private CollectionInfo Describe(CollectionIndex collection) => new(
         collection.Record,
@@ -254,7 +327,13 @@ public sealed partial class SearchEngine : IAsyncDisposable
         collection.AppliedSequence,
         collection.SnapshotSequence,
         collection.SnapshotAt,
-        TextSearchable(collection.Record.Settings));
+        TextSearchable(collection.Record.Settings))
+    {
+        SkippedDocuments = collection.SkippedDocuments,
+    };
+
+    /// <summary>A collection that could not be opened, and why.</summary>
+    private sealed record FailedCollection(CollectionRecord Record, string Reason);
 
     /// <summary>Text can go into a collection when the running model is the one it was built with, at its dimension.</summary>
     private bool TextSearchable(CollectionSettings settings) =>

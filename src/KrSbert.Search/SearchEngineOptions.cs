@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using KrSbert.Search.Documents;
 
 namespace KrSbert.Search;
 
@@ -25,6 +26,9 @@ public sealed class SearchEngineOptions
     [Range(1, 100_000)]
     public int MaxDocumentsPerRequest { get; set; } = 1_000;
 
+    /// <summary>Sizes of ids, texts and metadata a stored document may have.</summary>
+    public DocumentLimits DocumentLimits { get; set; } = new();
+
     /// <summary>The database file.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "krsbert.db");
 
@@ -35,6 +39,28 @@ public sealed class SearchEngineOptions
         if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
         {
             throw new ArgumentException(string.Join("; ", results.Select(r => $"{string.Join(",", r.MemberNames)}: {r.ErrorMessage}")));
+        }
+
+        DocumentLimits limits = DocumentLimits;
+        foreach ((string name, int value) in new[]
+        {
+            (nameof(limits.MaxIdLength), limits.MaxIdLength),
+            (nameof(limits.MaxTextLength), limits.MaxTextLength),
+            (nameof(limits.MaxMetadataKeys), limits.MaxMetadataKeys),
+            (nameof(limits.MaxMetadataKeyLength), limits.MaxMetadataKeyLength),
+            (nameof(limits.MaxMetadataValueLength), limits.MaxMetadataValueLength),
+            (nameof(limits.MaxMetadataBytes), limits.MaxMetadataBytes),
+        })
+        {
+            if (value < 1)
+            {
+                throw new ArgumentException($"DocumentLimits.{name} is {value}; it must be at least 1.");
+            }
+        }
+
+        if (limits.MaxIdLength > Storage.DocumentStore.MaxDocumentIdLength)
+        {
+            throw new ArgumentException($"DocumentLimits.MaxIdLength is {limits.MaxIdLength}; the store keeps ids of at most {Storage.DocumentStore.MaxDocumentIdLength} characters.");
         }
     }
 }

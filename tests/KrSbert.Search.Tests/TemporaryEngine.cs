@@ -9,25 +9,27 @@ public sealed class TemporaryEngine : IAsyncDisposable
 {
     private readonly SentenceEmbedder? _embedder;
     private readonly int _snapshotEvery;
+    private readonly DocumentLimits _limits;
 
-    private TemporaryEngine(SentenceEmbedder? embedder, int snapshotEvery)
+    private TemporaryEngine(SentenceEmbedder? embedder, int snapshotEvery, DocumentLimits? limits)
     {
         _embedder = embedder;
         _snapshotEvery = snapshotEvery;
+        _limits = limits ?? new DocumentLimits();
     }
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "krsbert-engine-" + Guid.NewGuid().ToString("N"));
 
     public SearchEngine Engine { get; private set; } = null!;
 
-    public static async Task<TemporaryEngine> StartAsync(SentenceEmbedder? embedder = null, int snapshotEvery = 10_000)
+    public static async Task<TemporaryEngine> StartAsync(SentenceEmbedder? embedder = null, int snapshotEvery = 10_000, DocumentLimits? limits = null)
     {
-        var temp = new TemporaryEngine(embedder, snapshotEvery);
+        var temp = new TemporaryEngine(embedder, snapshotEvery, limits);
         temp.Engine = await SearchEngine.OpenAsync(temp.Options(), embedder);
         return temp;
     }
 
-    public SearchEngineOptions Options() => new() { DataDirectory = DataDirectory, SnapshotEveryChanges = _snapshotEvery };
+    public SearchEngineOptions Options() => new() { DataDirectory = DataDirectory, SnapshotEveryChanges = _snapshotEvery, DocumentLimits = _limits };
 
     public async Task RestartAsync()
     {

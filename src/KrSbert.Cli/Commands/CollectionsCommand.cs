@@ -141,9 +141,11 @@ internal static class CollectionsCommand
         return command;
     }
 
-    private static void Print(CollectionInfo c)
+    /// <summary>Prints a collection's settings, counts and state, one field a line.</summary>
+    public static void Print(CollectionInfo c)
     {
         Console.WriteLine($"name:            {c.Name}");
+        Console.WriteLine($"state:           {(c.State == CollectionState.Failed ? $"FAILED: {c.StateReason}" : "ready")}");
         Console.WriteLine($"model:           {c.Model}");
         Console.WriteLine($"dimension:       {c.Dimension}");
         Console.WriteLine($"pooling:         {c.Pooling}{(c.Normalize ? " (normalized)" : "")}");
@@ -153,5 +155,9 @@ internal static class CollectionsCommand
         Console.WriteLine($"documents:       {c.Documents} ({c.Chunks} chunks, {c.IndexedVectors} indexed)");
         Console.WriteLine($"sequence:        {c.Sequence} (snapshot at {c.SnapshotSequence})");
         Console.WriteLine($"text searchable: {c.TextSearchable}");
+        if (c.SkippedDocuments > 0)
+        {
+            Console.WriteLine($"skipped:         {c.SkippedDocuments} stored documents the index refused (see the server log)");
+        }
     }
 }

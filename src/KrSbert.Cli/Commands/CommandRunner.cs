@@ -35,6 +35,7 @@ internal static class CommandRunner
             _ => ExitCodes.BadInput,
         }, $"server: {rpc.StatusCode}: {rpc.Status.Detail}"),
         StoreLockedException => (ExitCodes.Locked, e.Message),
+        CollectionUnavailableException => (ExitCodes.Failure, e.Message),
         CollectionMismatchException mismatch => (ExitCodes.BadInput, $"{mismatch.Field}: {mismatch.Message}"),
         ModelFolderException => (ExitCodes.BadModel, $"model: {e.Message}"),
         InputFormatException or InvalidTextException or FormatException or ArgumentOutOfRangeException

@@ -18,14 +18,28 @@ internal static class RebuildCommand
     public static Command Create()
     {
         var model = new ModelArguments();
-        var data = new Option<string>("--data", "-d") { Description = "Data folder (holds krsbert.db)", Required = true };
+        var data = new Option<string?>("--data", "-d") { Description = "Data folder (holds krsbert.db) to rebuild offline, with the server stopped" };
+        var server = new ServerArguments();
         var collection = new Option<string?>("--collection", "-c") { Description = "Only this collection (default: all)" };
         var reembed = new Option<bool>("--reembed") { Description = "Re-embed every text with --model and --pooling instead of reusing stored vectors" };
-        var command = new Command("rebuild", "Rebuild indexes offline (the server must be stopped: the database opens once)") { data, collection, reembed };
+        var command = new Command("rebuild", "Rebuild indexes: offline with --data (the server stopped), or one collection online with --server") { data, collection, reembed };
         model.AddTo(command, embedding: true);
+        server.AddTo(command);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
             bool reembedding = result.GetValue(reembed);
+            if (server.IsGiven(result) == result.GetValue(data) is not null)
+            {
+                return CommandRunner.Fail(ExitCodes.BadInput, "give --data DIR (offline, server stopped) or --server ADDRESS --collection NAME (online), one of the two");
+            }
+
+            if (server.IsGiven(result))
+            {
+                return reembedding
+                    ? CommandRunner.Fail(ExitCodes.BadInput, "--reembed runs offline only: stop the server and use --data DIR")
+                    : await RebuildOnlineAsync(server, result, result.GetValue(collection), cancellationToken);
+            }
+
             PoolingMode? pooling = result.GetValue(model.Pooling) is { } p ? PoolingModes.Parse(p) : null;
             using var loggers = model.Loggers(result);
             using SentenceEmbedder? embedder = reembedding ? model.Load(result, loggers) : null;
@@ -49,16 +63,30 @@ internal static class RebuildCommand
                 else
                 {
                     var bar = new ProgressBar($"rebuild {target.Name}", target.Record.ChunkCount, "vectors");
-                    await engine.RebuildIndexAsync(target.Name, bar, cancellationToken);
+                    var done = await engine.RebuildIndexAsync(target.Name, bar, cancellationToken);
                     bar.Finish();
-                    var done = engine.GetCollection(target.Name);
-                    Console.WriteLine($"{target.Name}: rebuilt {done.IndexedVectors} vectors; snapshot at sequence {done.SnapshotSequence}");
+                    Console.WriteLine($"{target.Name}: rebuilt {done.IndexedVectors} vectors; snapshot at sequence {done.SnapshotSequence}" + (done.SkippedDocuments > 0 ? $"; {done.SkippedDocuments} documents skipped" : ""));
                 }
             }
 
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>Asks a running server to rebuild one collection while the others serve.</summary>
+    private static async Task<int> RebuildOnlineAsync(ServerArguments server, ParseResult result, string? name, CancellationToken cancellationToken)
+    {
+        if (name is null)
+        {
+            return CommandRunner.Fail(ExitCodes.BadInput, "--server needs --collection NAME: a running server rebuilds one collection at a time");
+        }
+
+        using var channel = server.Channel(result);
+        Console.Error.WriteLine($"rebuilding {name} on the server…");
+        Protos.V1.CollectionInfo info = await new Protos.V1.Collections.CollectionsClient(channel).RebuildAsync(new Protos.V1.RebuildCollectionRequest { Name = name }, cancellationToken: cancellationToken);
+        Console.WriteLine($"{info.Name}: rebuilt {info.IndexedVectors} vectors; snapshot at sequence {info.SnapshotSequence}; state {(info.State == Protos.V1.CollectionState.Ready ? "ready" : "FAILED")}" + (info.SkippedDocuments > 0 ? $"; {info.SkippedDocuments} documents skipped" : ""));
+        return ExitCodes.Success;
     }
 
     private static async Task<SearchEngine> OpenAsync(string data, SentenceEmbedder? embedder, Microsoft.Extensions.Logging.ILoggerFactory loggers, CancellationToken cancellationToken)

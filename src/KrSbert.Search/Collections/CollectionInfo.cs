@@ -14,4 +14,13 @@ public sealed record CollectionInfo(
 {
     /// <summary>The collection's name.</summary>
     public string Name => Record.Name;
+
+    /// <summary>Whether it serves.</summary>
+    public CollectionState State { get; init; } = CollectionState.Ready;
+
+    /// <summary>Why it does not serve, when <see cref="State"/> is <see cref="CollectionState.Failed"/>.</summary>
+    public string? StateReason { get; init; }
+
+    /// <summary>Stored documents the index refused since the collection opened or was rebuilt (data from an older version).</summary>
+    public long SkippedDocuments { get; init; }
 }

@@ -17,15 +17,18 @@ namespace KrSbert.Search.Indexing;
 internal sealed class CollectionIndex : IDisposable
 {
     private readonly ReaderWriterLockSlim _swapLock = new();
+    private readonly ILogger _logger;
     private HnswIndex _index;
     private long _appliedSequence;
     private int _changesSinceSnapshot;
+    private long _skippedDocuments;
     private bool _deleted;
 
-    private CollectionIndex(CollectionRecord record, HnswIndex index, DocumentCatalog catalog, long appliedSequence, SnapshotRecord? snapshot)
+    private CollectionIndex(CollectionRecord record, HnswIndex index, DocumentCatalog catalog, long appliedSequence, SnapshotRecord? snapshot, ILogger logger)
     {
         Record = record;
         _index = index;
+        _logger = logger;
         Catalog = catalog;
         _appliedSequence = appliedSequence;
         SnapshotSequence = snapshot?.Sequence ?? 0;
@@ -50,6 +53,12 @@ internal sealed class CollectionIndex : IDisposable
 
     public int ChangesSinceSnapshot => Volatile.Read(ref _changesSinceSnapshot);
 
+    /// <summary>
+    /// Stored documents the index refused (data written by an older version that broke today's vector rules),
+    /// counted since the collection opened or was last rebuilt. They stay in the store; queries cannot find them.
+    /// </summary>
+    public long SkippedDocuments => Interlocked.Read(ref _skippedDocuments);
+
     /// <summary>Background snapshot or rebuild under way (at most one at a time).</summary>
     public Task? Background { get; set; }
 
@@ -71,15 +80,36 @@ internal sealed class CollectionIndex : IDisposable
 
         if (loaded is { } snapshot)
         {
-            var collection = new CollectionIndex(record, snapshot.Index, catalog!, snapshot.Snapshot.Sequence, snapshot.Snapshot);
-            int replayed = collection.Replay(store, store.ReadChangesAfter(record.Name, snapshot.Snapshot.Sequence));
-            Log.CollectionOpened(logger, record.Name, collection.Count, $"snapshot generation {snapshot.Snapshot.Generation}", replayed, collection.AppliedSequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return collection;
+            var collection = new CollectionIndex(record, snapshot.Index, catalog!, snapshot.Snapshot.Sequence, snapshot.Snapshot, logger);
+            try
+            {
+                int replayed = collection.Replay(store, store.ReadChangesAfter(record.Name, snapshot.Snapshot.Sequence));
+                Log.CollectionOpened(logger, record.Name, collection.Count, $"snapshot generation {snapshot.Snapshot.Generation}", replayed, collection.AppliedSequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return collection;
+            }
+            catch
+            {
+                collection.Dispose();
+                throw;
+            }
         }
 
-        HnswIndex rebuilt = Build(store, record, logger);
+        return FromStoredVectors(store, record, catalog!, logger, progress: null, started);
+    }
+
+    /// <summary>Opens the collection from its stored documents and vectors alone, ignoring snapshots and the change log.</summary>
+    public static CollectionIndex Rebuild(DocumentStore store, CollectionRecord record, ILogger logger, IProgress<long>? progress = null)
+    {
+        long started = Stopwatch.GetTimestamp();
+        DocumentCatalog catalog = DocumentCatalog.Load(store.ScanDocuments(record.Name));
+        return FromStoredVectors(store, record, catalog, logger, progress, started);
+    }
+
+    private static CollectionIndex FromStoredVectors(DocumentStore store, CollectionRecord record, DocumentCatalog catalog, ILogger logger, IProgress<long>? progress, long started)
+    {
+        (HnswIndex rebuilt, long skipped) = Build(store, record, logger, progress);
         Log.CollectionOpened(logger, record.Name, rebuilt.Count, "stored vectors", 0, record.Sequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new CollectionIndex(record, rebuilt, catalog!, record.Sequence, snapshot: null);
+        return new CollectionIndex(record, rebuilt, catalog, record.Sequence, snapshot: null, logger) { _skippedDocuments = skipped };
     }
 
     /// <summary>The newest snapshot generation that passes its checksums and fits the collection, or null.</summary>
@@ -110,16 +140,27 @@ internal sealed class CollectionIndex : IDisposable
         return null;
     }
 
-    /// <summary>A fresh index of every stored vector (a rebuild compacts removed entries away).</summary>
-    public static HnswIndex Build(DocumentStore store, CollectionRecord record, ILogger logger, IProgress<long>? progress = null)
+    /// <summary>
+    /// A fresh index of every stored vector (a rebuild compacts removed entries away). Vectors the index refuses
+    /// are logged and skipped, and their documents counted: a rebuild never fails on old data.
+    /// </summary>
+    public static (HnswIndex Index, long SkippedDocuments) Build(DocumentStore store, CollectionRecord record, ILogger logger, IProgress<long>? progress = null)
     {
         long started = Stopwatch.GetTimestamp();
-        HnswIndex index = HnswIndex.Create(IndexSettings.Options(record.Settings));
+        HnswOptions options = IndexSettings.Options(record.Settings);
+        HnswIndex index = HnswIndex.Create(options);
         try
         {
             long added = 0;
+            var skipped = new HashSet<long>();
             foreach ((ulong key, float[] vector) in store.ScanVectors(record.Name))
             {
+                if (Refuses(options, record.Name, key, vector, logger))
+                {
+                    skipped.Add(DocumentKeys.DocumentKey(key));
+                    continue;
+                }
+
                 index.Add(key, vector);
                 if (++added % 1024 == 0)
                 {
@@ -129,13 +170,25 @@ internal sealed class CollectionIndex : IDisposable
 
             progress?.Report(added);
             Log.IndexRebuilt(logger, record.Name, index.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return index;
+            return (index, skipped.Count);
         }
         catch
         {
             index.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Whether the index refuses a stored vector; the refusal is logged with the document it belongs to.</summary>
+    private static bool Refuses(HnswOptions options, string collection, ulong key, float[] vector, ILogger logger)
+    {
+        if (VectorRules.Violation(vector, options.Dimensions, options.Metric) is not { } violation)
+        {
+            return false;
+        }
+
+        Log.VectorSkipped(logger, collection, DocumentKeys.DocumentKey(key), DocumentKeys.ChunkIndex(key), violation);
+        return true;
     }
 
     /// <summary>
@@ -167,6 +220,16 @@ internal sealed class CollectionIndex : IDisposable
                     {
                         pending[DocumentKeys.ChunkKey(change.DocumentKey, chunk)] = upsert.Chunks[chunk].Vector;
                     }
+                }
+            }
+
+            foreach ((ulong key, float[] vector) in pending.ToList())
+            {
+                // The rules ran before the commit; this guards the index against a caller that skipped them.
+                if (Refuses(index.Options, Name, key, vector, _logger))
+                {
+                    pending.Remove(key);
+                    Interlocked.Increment(ref _skippedDocuments);
                 }
             }
 
@@ -250,9 +313,10 @@ internal sealed class CollectionIndex : IDisposable
         Interlocked.Add(ref _changesSinceSnapshot, -changesCovered);
     }
 
-    /// <summary>Replaces the index with a rebuilt one. Call with <see cref="WriteLock"/> held.</summary>
-    public void Swap(HnswIndex rebuilt)
+    /// <summary>Replaces the index with a rebuilt one that skipped <paramref name="skippedDocuments"/>. Call with <see cref="WriteLock"/> held.</summary>
+    public void Swap(HnswIndex rebuilt, long skippedDocuments)
     {
+        Interlocked.Exchange(ref _skippedDocuments, skippedDocuments);
         _swapLock.EnterWriteLock();
         HnswIndex old;
         try
@@ -315,9 +379,21 @@ internal sealed class CollectionIndex : IDisposable
             {
                 // The store holds the document's current vectors; a later change in the log removes them again if they are stale.
                 var keys = Enumerable.Range(0, change.ChunkCount).Select(i => DocumentKeys.ChunkKey(change.DocumentKey, i));
+                bool skipped = false;
                 foreach ((ulong key, float[] vector) in store.GetVectors(Name, keys))
                 {
+                    if (Refuses(_index.Options, Name, key, vector, _logger))
+                    {
+                        skipped = true;
+                        continue;
+                    }
+
                     _index.Add(key, vector);
+                }
+
+                if (skipped)
+                {
+                    _skippedDocuments++;
                 }
             }
 

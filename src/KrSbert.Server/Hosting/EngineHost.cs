@@ -113,11 +113,22 @@ public sealed class EngineHost(
                 SnapshotEveryChanges = settings.SnapshotEveryChanges,
                 MaxTopK = settings.Limits.MaxTopK,
                 MaxDocumentsPerRequest = settings.Limits.MaxDocumentsPerRequest,
+                DocumentLimits = new Search.Documents.DocumentLimits
+                {
+                    MaxTextLength = settings.Limits.MaxTextLength,
+                    MaxMetadataKeys = settings.Limits.MaxMetadataKeys,
+                    MaxMetadataKeyLength = settings.Limits.MaxMetadataKeyLength,
+                    MaxMetadataValueLength = settings.Limits.MaxMetadataValueLength,
+                    MaxMetadataBytes = settings.Limits.MaxMetadataBytes,
+                },
             };
             SearchEngine engine = await SearchEngine.OpenAsync(engineOptions, _embedder, loggers.CreateLogger("KrSbert.Search"), _batcher, stopping).ConfigureAwait(false);
             foreach (var collection in engine.ListCollections())
             {
-                health.SetStatus(collection.Name, HealthCheckResponse.Types.ServingStatus.Serving);
+                // A collection that could not open is NOT_SERVING under its name; the others serve.
+                health.SetStatus(collection.Name, collection.State == Search.Collections.CollectionState.Ready
+                    ? HealthCheckResponse.Types.ServingStatus.Serving
+                    : HealthCheckResponse.Types.ServingStatus.NotServing);
             }
 
             Volatile.Write(ref _engine, engine);

@@ -62,6 +62,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
             CollectionNotFoundException notFound => (StatusCode.NotFound, notFound.Message),
             CollectionExistsException exists => (StatusCode.AlreadyExists, exists.Message),
             CollectionMismatchException mismatch => (StatusCode.FailedPrecondition, $"{mismatch.Field}: {mismatch.Message}"),
+            CollectionUnavailableException unavailable => (StatusCode.FailedPrecondition, unavailable.Message),
             LimitExceededException limit => (StatusCode.ResourceExhausted, limit.Message),
             StoreUnavailableException unavailable => (StatusCode.Unavailable, unavailable.Message),
             InvalidDocumentsException invalid => (StatusCode.InvalidArgument, invalid.Message),

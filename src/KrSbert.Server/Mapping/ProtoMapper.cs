@@ -73,6 +73,9 @@ internal static class ProtoMapper
             Sequence = (ulong)info.AppliedSequence,
             SnapshotSequence = (ulong)info.SnapshotSequence,
             TextSearchable = info.TextSearchable,
+            State = info.State == Search.Collections.CollectionState.Ready ? Protos.V1.CollectionState.Ready : Protos.V1.CollectionState.Failed,
+            StateReason = info.StateReason ?? "",
+            SkippedDocuments = (ulong)info.SkippedDocuments,
         };
         if (info.SnapshotAt is { } at)
         {

@@ -57,4 +57,16 @@ public sealed class LimitOptions
 
     /// <summary>Most queries in one QueryBatch or texts in one Embed call.</summary>
     public int MaxBatchItems { get; set; } = 256;
+
+    /// <summary>Most metadata keys per document.</summary>
+    public int MaxMetadataKeys { get; set; } = 64;
+
+    /// <summary>Longest metadata key in characters.</summary>
+    public int MaxMetadataKeyLength { get; set; } = 128;
+
+    /// <summary>Longest metadata value in characters.</summary>
+    public int MaxMetadataValueLength { get; set; } = 4_096;
+
+    /// <summary>Most UTF-8 bytes of metadata keys and values together per document.</summary>
+    public int MaxMetadataBytes { get; set; } = 65_536;
 }

@@ -35,6 +35,10 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         Positive(errors, "Limits:MaxTextLength", limits.MaxTextLength);
         Positive(errors, "Limits:MaxConcurrentRequests", limits.MaxConcurrentRequests);
         Positive(errors, "Limits:MaxBatchItems", limits.MaxBatchItems);
+        Positive(errors, "Limits:MaxMetadataKeys", limits.MaxMetadataKeys);
+        Positive(errors, "Limits:MaxMetadataKeyLength", limits.MaxMetadataKeyLength);
+        Positive(errors, "Limits:MaxMetadataValueLength", limits.MaxMetadataValueLength);
+        Positive(errors, "Limits:MaxMetadataBytes", limits.MaxMetadataBytes);
         if (limits.MaxTopK is < 1 or > 10_000)
         {
             errors.Add($"KrSbert:Limits:MaxTopK is {limits.MaxTopK}; it must be between 1 and 10000.");

@@ -5,7 +5,7 @@ using KrSbert.Server.Mapping;
 
 namespace KrSbert.Server.Services;
 
-/// <summary><c>krsbert.v1.Collections</c>: create, get, list, delete.</summary>
+/// <summary><c>krsbert.v1.Collections</c>: create, get, list, delete, rebuild.</summary>
 internal sealed class CollectionsService(EngineHost host) : Collections.CollectionsBase
 {
     public override async Task<CollectionInfo> Create(CreateCollectionRequest request, ServerCallContext context)
@@ -37,5 +37,12 @@ internal sealed class CollectionsService(EngineHost host) : Collections.Collecti
 
         host.CollectionChanged(request.Name, exists: false);
         return new DeleteCollectionResponse { Deleted = true };
+    }
+
+    public override async Task<CollectionInfo> Rebuild(RebuildCollectionRequest request, ServerCallContext context)
+    {
+        var info = await host.Engine.RebuildIndexAsync(request.Name, cancellationToken: context.CancellationToken);
+        host.CollectionChanged(info.Name, exists: true);
+        return ProtoMapper.ToProto(info);
     }
 }

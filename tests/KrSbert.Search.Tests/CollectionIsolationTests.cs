@@ -1,0 +1,101 @@
+using KrSbert.Search.Collections;
+using KrSbert.Search.Querying;
+using LiteDB;
+
+namespace KrSbert.Search.Tests;
+
+/// <summary>A collection that cannot open is reported and repairable; every other collection keeps serving.</summary>
+public class CollectionIsolationTests
+{
+    [Fact]
+    public async Task A_collection_whose_replay_fails_is_failed_while_the_others_serve_and_a_rebuild_repairs_it()
+    {
+        await using var temp = await TemporaryEngine.StartAsync();
+        await temp.CreateVectorCollectionAsync("broken");
+        await temp.CreateVectorCollectionAsync("healthy");
+        float[] x = [1, 0, 0, 0, 0, 0, 0, 0];
+        float[] y = [0, 1, 0, 0, 0, 0, 0, 0];
+        await temp.Engine.UpsertAsync("broken", [TemporaryEngine.VectorDocument("a", x)]);
+        await temp.Engine.UpsertAsync("healthy", [TemporaryEngine.VectorDocument("h", x)]);
+        await temp.Engine.SnapshotAllAsync();
+        await temp.Engine.UpsertAsync("broken", [TemporaryEngine.VectorDocument("b", y)]);
+        int number = temp.Engine.Store.GetCollection("broken")!.Number;
+
+        // A copy taken before shutdown needs a replay of "b"; its change record is then damaged.
+        string copy = temp.DataDirectory + "-copy";
+        CopyDatabase(temp.DataDirectory, copy);
+        using (var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(copy, "krsbert.db"), Connection = ConnectionType.Direct }))
+        {
+            var changes = db.GetCollection($"changes_{number}");
+            BsonDocument change = changes.FindById(2L);
+            change["prev"] = "damaged";
+            changes.Update(change);
+        }
+
+        try
+        {
+            await using var reopened = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = copy }, embedder: null);
+            CollectionInfo failed = reopened.GetCollection("broken");
+            var refused = await Assert.ThrowsAsync<CollectionUnavailableException>(() => reopened.SearchAsync("broken", new SearchRequest { Vector = x }));
+            await Assert.ThrowsAsync<CollectionUnavailableException>(() => reopened.UpsertAsync("broken", [TemporaryEngine.VectorDocument("c", x)]));
+            var healthyHits = await reopened.SearchAsync("healthy", new SearchRequest { Vector = x });
+            await reopened.UpsertAsync("healthy", [TemporaryEngine.VectorDocument("h2", y)]);
+
+            Assert.Equal(CollectionState.Failed, failed.State);
+            Assert.False(string.IsNullOrEmpty(failed.StateReason));
+            Assert.Equal(["broken", "healthy"], reopened.ListCollections().Select(c => c.Name));
+            Assert.Contains("'broken'", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("Collections.Rebuild", refused.Message, StringComparison.Ordinal);
+            Assert.Equal("h", healthyHits.Hits[0].Id);
+
+            CollectionInfo repaired = await reopened.RebuildIndexAsync("broken");
+
+            Assert.Equal((CollectionState.Ready, 2, 2L), (repaired.State, repaired.IndexedVectors, repaired.Record.DocumentCount));
+            Assert.Equal("b", (await reopened.SearchAsync("broken", new SearchRequest { Vector = y })).Hits[0].Id);
+            await reopened.UpsertAsync("broken", [TemporaryEngine.VectorDocument("c", x)]);
+            Assert.Equal(3, reopened.GetCollection("broken").IndexedVectors);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_collection_can_be_deleted()
+    {
+        await using var temp = await TemporaryEngine.StartAsync();
+        await temp.CreateVectorCollectionAsync("broken");
+        await temp.Engine.UpsertAsync("broken", [TemporaryEngine.VectorDocument("a", [1, 0, 0, 0, 0, 0, 0, 0])]);
+        await temp.Engine.DisposeAsync();
+        int number;
+        using (var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(temp.DataDirectory, "krsbert.db"), Connection = ConnectionType.Direct }))
+        {
+            number = db.GetCollection("collections").FindById("broken")["number"].AsInt32;
+            // No usable snapshot and a document record that cannot be read: the catalog cannot be loaded.
+            db.GetCollection("snapshots").DeleteAll();
+            BsonDocument document = db.GetCollection($"docs_{number}").FindById("a");
+            document["chunks"] = "damaged";
+            db.GetCollection($"docs_{number}").Update(document);
+        }
+
+        await temp.RestartAsyncAfterDispose();
+
+        Assert.Equal(CollectionState.Failed, temp.Engine.GetCollection("broken").State);
+        await Assert.ThrowsAsync<CollectionUnavailableException>(() => temp.Engine.RebuildIndexAsync("broken"));
+        Assert.True(await temp.Engine.DeleteCollectionAsync("broken"));
+        Assert.Empty(temp.Engine.ListCollections());
+    }
+
+    private static void CopyDatabase(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            if (!file.EndsWith(".lock", StringComparison.Ordinal))
+            {
+                File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+            }
+        }
+    }
+}
