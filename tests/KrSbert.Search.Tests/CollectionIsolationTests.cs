@@ -1,6 +1,5 @@
 using KrSbert.Search.Collections;
 using KrSbert.Search.Querying;
-using LiteDB;
 
 namespace KrSbert.Search.Tests;
 
@@ -19,18 +18,11 @@ public class CollectionIsolationTests
         await temp.Engine.UpsertAsync("healthy", [TemporaryEngine.VectorDocument("h", x)]);
         await temp.Engine.SnapshotAllAsync();
         await temp.Engine.UpsertAsync("broken", [TemporaryEngine.VectorDocument("b", y)]);
-        int number = temp.Engine.Store.GetCollection("broken")!.Number;
 
         // A copy taken before shutdown needs a replay of "b"; its change record is then damaged.
         string copy = temp.DataDirectory + "-copy";
-        CopyDatabase(temp.DataDirectory, copy);
-        using (var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(copy, "krsbert.db"), Connection = ConnectionType.Direct }))
-        {
-            var changes = db.GetCollection($"changes_{number}");
-            BsonDocument change = changes.FindById(2L);
-            change["prev"] = "damaged";
-            changes.Update(change);
-        }
+        DataFolderDamage.CopyDatabase(temp.DataDirectory, copy);
+        DataFolderDamage.DamageChange(copy, "broken", sequence: 2);
 
         try
         {
@@ -68,16 +60,7 @@ public class CollectionIsolationTests
         await temp.CreateVectorCollectionAsync("broken");
         await temp.Engine.UpsertAsync("broken", [TemporaryEngine.VectorDocument("a", [1, 0, 0, 0, 0, 0, 0, 0])]);
         await temp.Engine.DisposeAsync();
-        int number;
-        using (var db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(temp.DataDirectory, "krsbert.db"), Connection = ConnectionType.Direct }))
-        {
-            number = db.GetCollection("collections").FindById("broken")["number"].AsInt32;
-            // No usable snapshot and a document record that cannot be read: the catalog cannot be loaded.
-            db.GetCollection("snapshots").DeleteAll();
-            BsonDocument document = db.GetCollection($"docs_{number}").FindById("a");
-            document["chunks"] = "damaged";
-            db.GetCollection($"docs_{number}").Update(document);
-        }
+        DataFolderDamage.DamageDocument(temp.DataDirectory, "broken", "a");
 
         await temp.RestartAsyncAfterDispose();
 
@@ -85,17 +68,5 @@ public class CollectionIsolationTests
         await Assert.ThrowsAsync<CollectionUnavailableException>(() => temp.Engine.RebuildIndexAsync("broken"));
         Assert.True(await temp.Engine.DeleteCollectionAsync("broken"));
         Assert.Empty(temp.Engine.ListCollections());
-    }
-
-    private static void CopyDatabase(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (string file in Directory.GetFiles(from))
-        {
-            if (!file.EndsWith(".lock", StringComparison.Ordinal))
-            {
-                File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-            }
-        }
     }
 }

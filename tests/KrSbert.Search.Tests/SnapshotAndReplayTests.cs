@@ -43,7 +43,7 @@ public class SnapshotAndReplayTests
 
         // Reopen a copy of the data folder taken before shutdown, so its snapshot predates the late changes.
         string copy = temp.DataDirectory + "-copy";
-        CopyDatabase(temp.DataDirectory, copy);
+        DataFolderDamage.CopyDatabase(temp.DataDirectory, copy);
         await using (var reopened = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = copy }, embedder: null))
         {
             var info = reopened.GetCollection("vectors");
@@ -83,17 +83,5 @@ public class SnapshotAndReplayTests
 
         Assert.Equal(100, temp.Engine.GetCollection("vectors").IndexedVectors);
         Assert.Equal("d42", (await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = documents[42].Vector! })).Hits[0].Id);
-    }
-
-    private static void CopyDatabase(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (string file in Directory.GetFiles(from))
-        {
-            if (!file.EndsWith(".lock", StringComparison.Ordinal))
-            {
-                File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-            }
-        }
     }
 }
