@@ -14,7 +14,7 @@ public static class VectorRules
     {
         if (vector.Length != dimensions)
         {
-            return $"has {vector.Length} dimensions; the collection's are {dimensions}";
+            return $"has {vector.Length} dimensions; it needs {dimensions} dimensions";
         }
 
         if (!TensorPrimitives.IsFiniteAll(vector))

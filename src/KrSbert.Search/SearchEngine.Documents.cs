@@ -112,6 +112,19 @@ public sealed partial class SearchEngine
         }
 
         CollectionIndex target = Require(collection);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (string.IsNullOrEmpty(ids[i]))
+            {
+                throw new ArgumentException($"ids[{i}] is empty.", nameof(ids));
+            }
+
+            if (ids[i].Length > _rules.Limits.MaxIdLength)
+            {
+                throw new LimitExceededException($"ids[{i}] length", ids[i].Length, _rules.Limits.MaxIdLength);
+            }
+        }
+
         BatchResult result = await WriteAsync(target, ids.Select(id => (DocumentWrite)new DocumentWrite.Delete(id)).ToList(), cancellationToken).ConfigureAwait(false);
         return result.Deleted;
     }

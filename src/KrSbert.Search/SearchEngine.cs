@@ -373,7 +373,26 @@ public sealed partial class SearchEngine : IAsyncDisposable
             ChunkTokens = chunking.WindowTokens,
             ChunkOverlap = chunking.OverlapTokens,
         };
-        IndexSettings.Options(settings).Validate();
+        try
+        {
+            IndexSettings.Options(settings).Validate();
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName is { } name && DefinitionFields.TryGetValue(name, out string? field))
+        {
+            throw new ArgumentException($"{field}: {e.Message}", field, e);
+        }
+
         return settings;
     }
+
+    /// <summary>The index options' names as a collection definition (and the wire) calls them.</summary>
+    private static readonly Dictionary<string, string> DefinitionFields = new(StringComparer.Ordinal)
+    {
+        [nameof(Index.HnswOptions.M)] = "m",
+        [nameof(Index.HnswOptions.EfConstruction)] = "ef_construction",
+        [nameof(Index.HnswOptions.EfSearch)] = "ef_search",
+        [nameof(Index.HnswOptions.Dimensions)] = "dimension",
+        [nameof(Index.HnswOptions.Storage)] = "index_storage",
+        [nameof(Index.HnswOptions.Metric)] = "metric",
+    };
 }

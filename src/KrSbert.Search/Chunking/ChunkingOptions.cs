@@ -11,12 +11,12 @@ public sealed record ChunkingOptions(int WindowTokens, int OverlapTokens)
     {
         if (WindowTokens < 3 || WindowTokens > modelMaxSequenceLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(modelMaxSequenceLength), WindowTokens, $"chunking.window_tokens is {WindowTokens}; the chunk window must be between 3 and the model's max_seq_length {modelMaxSequenceLength}.");
+            throw new ArgumentOutOfRangeException(nameof(modelMaxSequenceLength), WindowTokens, $"chunk_tokens is {WindowTokens}; the chunk window must be between 3 and the model's max_seq_length {modelMaxSequenceLength}.");
         }
 
         if (OverlapTokens < 0 || OverlapTokens >= WindowTokens - 2)
         {
-            throw new ArgumentOutOfRangeException(nameof(modelMaxSequenceLength), OverlapTokens, $"chunking.overlap_tokens is {OverlapTokens}; the overlap must be between 0 and {WindowTokens - 3} (less than the window's content of {WindowTokens - 2} tokens).");
+            throw new ArgumentOutOfRangeException(nameof(modelMaxSequenceLength), OverlapTokens, $"chunk_overlap is {OverlapTokens}; the overlap must be between 0 and {WindowTokens - 3} (less than the window's content of {WindowTokens - 2} tokens).");
         }
     }
 }

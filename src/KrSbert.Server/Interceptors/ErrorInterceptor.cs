@@ -4,6 +4,7 @@ using KrSbert.Embedding;
 using KrSbert.Search;
 using KrSbert.Search.Collections;
 using KrSbert.Search.Documents;
+using KrSbert.Server.Mapping;
 using KrSbert.Storage;
 using KrSbert.Storage.Collections;
 
@@ -55,6 +56,19 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
 
     internal RpcException Map(Exception e, ServerCallContext context)
     {
+        // An item of a batch fails as the item would alone, its message naming the item.
+        string prefix = "";
+        while (e is RequestItemException item)
+        {
+            prefix += item.Field + ": ";
+            e = item.InnerException!;
+        }
+
+        if (e is RpcException rpc)
+        {
+            return new RpcException(new Status(rpc.StatusCode, prefix + rpc.Status.Detail));
+        }
+
         (StatusCode code, string message) = e switch
         {
             OperationCanceledException when context.Deadline < DateTime.UtcNow => (StatusCode.DeadlineExceeded, "The deadline passed before the call finished."),
@@ -68,7 +82,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
             InvalidDocumentsException invalid => (StatusCode.InvalidArgument, invalid.Message),
             TextTooLongException tooLong => (StatusCode.ResourceExhausted, tooLong.Message),
             InvalidTextException text => (StatusCode.InvalidArgument, text.Message),
-            ArgumentException argument => (StatusCode.InvalidArgument, argument.Message),
+            ArgumentException argument => (StatusCode.InvalidArgument, Describe(argument)),
             FormatException format => (StatusCode.InvalidArgument, format.Message),
             _ => (StatusCode.Internal, ""),
         };
@@ -80,6 +94,19 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
             message = $"Internal error (id {id}); the server log has the details.";
         }
 
-        return new RpcException(new Status(code, message));
+        return new RpcException(new Status(code, prefix + message));
+    }
+
+    /// <summary>The message without .NET's parameter and value suffixes, which name C# identifiers rather than request fields.</summary>
+    private static string Describe(ArgumentException e)
+    {
+        string message = e.Message;
+        int actual = message.IndexOf("\nActual value was", StringComparison.Ordinal);
+        if (actual >= 0)
+        {
+            message = message[..actual];
+        }
+
+        return e.ParamName is { } name ? message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : message;
     }
 }

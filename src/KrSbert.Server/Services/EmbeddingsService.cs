@@ -21,6 +21,11 @@ internal sealed class EmbeddingsService(EngineHost host, IOptions<ServerOptions>
             throw new LimitExceededException("texts", request.Texts.Count, limit);
         }
 
+        if (request.Texts.Count == 0)
+        {
+            throw new ArgumentException("texts is empty; give at least one text to embed.", nameof(request));
+        }
+
         SentenceEmbedder embedder = host.Embedder;
         var embedding = new EmbeddingRequest
         {

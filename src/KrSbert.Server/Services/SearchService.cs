@@ -23,9 +23,21 @@ internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> opt
         }
 
         // Concurrent queries share embedding batches through the batcher.
-        var results = await Task.WhenAll(request.Queries.Select(q => host.Engine.SearchAsync(q.Collection, ProtoMapper.ToSearch(q), context.CancellationToken)));
+        var results = await Task.WhenAll(request.Queries.Select((q, i) => QueryItemAsync(q, i, context.CancellationToken)));
         var response = new QueryBatchResponse();
         response.Results.AddRange(results.Select(ProtoMapper.ToProto));
         return response;
+    }
+
+    private async Task<Search.Querying.SearchResult> QueryItemAsync(QueryRequest query, int index, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await host.Engine.SearchAsync(query.Collection, ProtoMapper.ToSearch(query), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new RequestItemException($"queries[{index}]", e);
+        }
     }
 }
