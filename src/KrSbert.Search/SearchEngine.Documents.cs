@@ -38,7 +38,7 @@ public sealed partial class SearchEngine
             throw new LimitExceededException("documents", documents.Count, _options.MaxDocumentsPerRequest);
         }
 
-        CollectionIndex target = Require(collection);
+        OpenCollection target = Require(collection);
         CollectionSettings settings = target.Record.Settings;
         var failures = new List<DocumentFailure>();
         var writes = new List<DocumentWrite>(documents.Count);
@@ -111,7 +111,7 @@ public sealed partial class SearchEngine
             throw new LimitExceededException("ids", ids.Count, _options.MaxDocumentsPerRequest);
         }
 
-        CollectionIndex target = Require(collection);
+        OpenCollection target = Require(collection);
         for (int i = 0; i < ids.Count; i++)
         {
             if (string.IsNullOrEmpty(ids[i]))
@@ -139,7 +139,7 @@ public sealed partial class SearchEngine
             throw new ArgumentException("filter has no condition; delete the collection to remove everything.", nameof(filter));
         }
 
-        CollectionIndex target = Require(collection);
+        OpenCollection target = Require(collection);
         string[] ids = target.Catalog.Entries.Where(e => filter.Matches(e.Value.Metadata)).Select(e => e.Value.Id).ToArray();
         int deleted = 0;
         foreach (string[] batch in ids.Chunk(_options.MaxDocumentsPerRequest))
@@ -157,28 +157,18 @@ public sealed partial class SearchEngine
         return _store.GetDocuments(collection, ids, withVectors);
     }
 
-    private async Task<BatchResult> WriteAsync(CollectionIndex target, List<DocumentWrite> writes, CancellationToken cancellationToken)
+    private async Task<BatchResult> WriteAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken)
     {
-        await target.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        BatchResult result;
-        try
+        using CollectionLease lease = await target.LockAsync(cancellationToken).ConfigureAwait(false);
+        if (target.IsClosed)
         {
-            if (target.IsClosed)
-            {
-                throw new CollectionNotFoundException(target.Name);
-            }
-
-            // Once the store has committed, the index must follow whatever the caller's token says.
-            result = await _store.ApplyBatchAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
-            target.Apply(result, writes);
-            target.Record = _store.GetCollection(target.Name) ?? target.Record;
-        }
-        finally
-        {
-            target.WriteLock.Release();
+            throw new CollectionNotFoundException(target.Name);
         }
 
-        ScheduleBackground(target);
+        // Once the store has committed, the indexes must follow whatever the caller's token says.
+        BatchResult result = await _store.ApplyBatchAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
+        target.Apply(lease, new CommittedBatch(result, writes), result.Collection);
+        ScheduleBackground(lease);
         return result;
     }
 

@@ -23,7 +23,7 @@ public sealed partial class SearchEngine
     {
         ArgumentNullException.ThrowIfNull(request);
         long started = Stopwatch.GetTimestamp();
-        CollectionIndex target = Require(collection);
+        OpenCollection target = Require(collection);
         CollectionSettings settings = target.Record.Settings;
         CheckRequest(request);
 
@@ -123,7 +123,7 @@ public sealed partial class SearchEngine
         return documents;
     }
 
-    private static Func<ulong, bool>? Filter(CollectionIndex target, SearchRequest request)
+    private static Func<ulong, bool>? Filter(OpenCollection target, SearchRequest request)
     {
         if (request.Filter.IsEmpty)
         {
@@ -134,7 +134,7 @@ public sealed partial class SearchEngine
         return key => catalog.Get(DocumentKeys.DocumentKey(key)) is { } entry && request.Filter.Matches(entry.Metadata);
     }
 
-    private List<SearchHit> Hydrate(CollectionIndex target, List<(long Document, VectorHit Best, CatalogEntry Entry)> documents, SearchRequest request)
+    private List<SearchHit> Hydrate(OpenCollection target, List<(long Document, VectorHit Best, CatalogEntry Entry)> documents, SearchRequest request)
     {
         if (request.ScoreThreshold is { } threshold)
         {

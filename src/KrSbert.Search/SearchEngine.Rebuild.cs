@@ -8,8 +8,6 @@ namespace KrSbert.Search;
 
 public sealed partial class SearchEngine
 {
-    private const int ReembedBatchSize = 64;
-
     /// <summary>
     /// Re-embeds every document of a collection with this engine's model (and <paramref name="definition"/>'s
     /// pooling and settings) into a new collection, then publishes it under the old name in one transaction.
@@ -20,7 +18,7 @@ public sealed partial class SearchEngine
     public async Task<CollectionInfo> ReembedCollectionAsync(string name, CollectionDefinition definition, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        CollectionIndex old = Require(name);
+        OpenCollection old = Require(name);
         if (Embedder is not { CanEmbed: true })
         {
             throw new CollectionMismatchException("model", "re-embedding needs a model with model.onnx.");
@@ -33,19 +31,13 @@ public sealed partial class SearchEngine
         }
 
         await CreateCollectionAsync(definition with { Name = temporary, Dimension = null }, cancellationToken).ConfigureAwait(false);
-        long done = 0;
         try
         {
-            foreach (StoredDocument[] batch in _store.ScanDocuments(name).Chunk(ReembedBatchSize))
+            IngestResult result = await IngestAsync(temporary, TextsOf(name, cancellationToken), progress, cancellationToken).ConfigureAwait(false);
+            if (result.Failures.Count > 0)
             {
-                if (batch.FirstOrDefault(d => string.IsNullOrWhiteSpace(d.Text)) is { } vectorOnly)
-                {
-                    throw new CollectionMismatchException("text", $"document '{vectorOnly.Id}' has no text (its vector was given, not embedded), so collection '{name}' cannot be re-embedded.");
-                }
-
-                await UpsertAsync(temporary, batch.Select(d => new DocumentInput(d.Id, d.Text, null, d.Metadata)).ToList(), allOrNothing: true, cancellationToken).ConfigureAwait(false);
-                done += batch.Length;
-                progress?.Report(done);
+                DocumentFailure failure = result.Failures[0];
+                throw new CollectionMismatchException(failure.Field, $"document '{failure.Id}' could not be re-embedded: {failure.Reason}");
             }
 
             await SnapshotAsync(Require(temporary), cancellationToken).ConfigureAwait(false);
@@ -56,23 +48,39 @@ public sealed partial class SearchEngine
             throw;
         }
 
-        CollectionIndex replacement = Require(temporary);
-        await old.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        OpenCollection replacement = Require(temporary);
+        using (CollectionLease lease = await old.LockAsync(cancellationToken).ConfigureAwait(false))
         {
             await AwaitBackground(replacement).ConfigureAwait(false);
             CollectionRecord published = await _store.ReplaceCollectionAsync(name, temporary, cancellationToken).ConfigureAwait(false);
-            replacement.Record = published;
+            using (CollectionLease renaming = await replacement.LockAsync(cancellationToken).ConfigureAwait(false))
+            {
+                replacement.Rename(renaming, published);
+            }
+
             _collections[name] = replacement;
             _collections.TryRemove(temporary, out _);
             old.Dispose();
         }
-        finally
-        {
-            old.WriteLock.Release();
-        }
 
         return Describe(replacement);
+    }
+
+    /// <summary>Every stored text of a collection as documents to embed; a document without text stops the run.</summary>
+    private async IAsyncEnumerable<DocumentInput> TextsOf(string name, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (StoredDocument document in _store.ScanDocuments(name))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (string.IsNullOrWhiteSpace(document.Text))
+            {
+                throw new CollectionMismatchException("text", $"document '{document.Id}' has no text (its vector was given, not embedded), so collection '{name}' cannot be re-embedded.");
+            }
+
+            yield return new DocumentInput(document.Id, document.Text, null, document.Metadata);
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     /// <summary>A definition that rebuilds <paramref name="record"/> as it is, with another pooling if given.</summary>

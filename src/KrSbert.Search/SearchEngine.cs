@@ -21,9 +21,10 @@ public sealed partial class SearchEngine : IAsyncDisposable
     private readonly SearchEngineOptions _options;
     private readonly DocumentStore _store;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, CollectionIndex> _collections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OpenCollection> _collections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FailedCollection> _failed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _repairLock = new(1, 1);
+    private readonly IReadOnlyList<IDerivedIndexKind> _indexKinds;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly EmbeddingBatcher? _batcher;
     private readonly DocumentRules _rules;
@@ -36,6 +37,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
         _store = store;
         _logger = logger;
         _rules = new DocumentRules(options.DocumentLimits);
+        _indexKinds = [new VectorIndex.Kind(logger)];
     }
 
     /// <summary>The model text is embedded with, or null for a vectors-only engine.</summary>
@@ -63,7 +65,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
-                    CollectionIndex index = await Task.Run(() => CollectionIndex.Open(store, record, logger), cancellationToken).ConfigureAwait(false);
+                    OpenCollection index = await Task.Run(() => OpenCollection.Open(store, record, engine._indexKinds, logger), cancellationToken).ConfigureAwait(false);
                     engine._collections[record.Name] = index;
                     engine.WarnOnModelMismatch(record);
                 }
@@ -93,14 +95,14 @@ public sealed partial class SearchEngine : IAsyncDisposable
         CollectionName.Validate(definition.Name);
         CollectionSettings settings = Settings(definition);
         CollectionRecord record = await _store.CreateCollectionAsync(definition.Name, settings, cancellationToken).ConfigureAwait(false);
-        _collections[record.Name] = CollectionIndex.Open(_store, record, _logger);
+        _collections[record.Name] = OpenCollection.Open(_store, record, _indexKinds, _logger);
         return Describe(_collections[record.Name]);
     }
 
     /// <summary>Deletes a collection and everything in it; false when it did not exist.</summary>
     public async Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
-        if (!_collections.TryGetValue(name, out CollectionIndex? collection))
+        if (!_collections.TryGetValue(name, out OpenCollection? collection))
         {
             bool existed = await _store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
             _failed.TryRemove(name, out _);
@@ -108,18 +110,11 @@ public sealed partial class SearchEngine : IAsyncDisposable
         }
 
         await AwaitBackground(collection).ConfigureAwait(false);
-        await collection.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            bool deleted = await _store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
-            _collections.TryRemove(name, out _);
-            collection.Dispose();
-            return deleted;
-        }
-        finally
-        {
-            collection.WriteLock.Release();
-        }
+        using CollectionLease lease = await collection.LockAsync(cancellationToken).ConfigureAwait(false);
+        bool deleted = await _store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
+        _collections.TryRemove(name, out _);
+        collection.Dispose();
+        return deleted;
     }
 
     /// <summary>A collection's settings, counts and index state; a collection that could not open says why.</summary>
@@ -137,7 +132,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
     /// <summary>Saves a snapshot of every collection with changes since its last one.</summary>
     public async Task SnapshotAllAsync(CancellationToken cancellationToken = default)
     {
-        foreach (CollectionIndex collection in _collections.Values)
+        foreach (OpenCollection collection in _collections.Values)
         {
             if (collection.AppliedSequence > collection.SnapshotSequence)
             {
@@ -158,17 +153,12 @@ public sealed partial class SearchEngine : IAsyncDisposable
             return await RepairAsync(name, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        CollectionIndex collection = Require(name);
-        await collection.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        OpenCollection collection = Require(name);
+        using (CollectionLease lease = await collection.LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            CollectionRecord record = _store.GetCollection(name) ?? throw new CollectionNotFoundException(name);
-            (Index.HnswIndex rebuilt, long skipped) = await Task.Run(() => CollectionIndex.Build(_store, record, _logger, progress), cancellationToken).ConfigureAwait(false);
-            collection.Swap(rebuilt, skipped);
-        }
-        finally
-        {
-            collection.WriteLock.Release();
+            CollectionRecord record = collection.Record;
+            IReadOnlyList<IDerivedIndex> rebuilt = await Task.Run(() => OpenCollection.BuildIndexes(_store, record, _indexKinds, progress), cancellationToken).ConfigureAwait(false);
+            collection.Swap(lease, rebuilt);
         }
 
         await SnapshotAsync(collection, cancellationToken).ConfigureAwait(false);
@@ -188,10 +178,10 @@ public sealed partial class SearchEngine : IAsyncDisposable
             }
 
             CollectionRecord record = _store.GetCollection(name) ?? throw new CollectionNotFoundException(name);
-            CollectionIndex repaired;
+            OpenCollection repaired;
             try
             {
-                repaired = await Task.Run(() => CollectionIndex.Rebuild(_store, record, _logger, progress), cancellationToken).ConfigureAwait(false);
+                repaired = await Task.Run(() => OpenCollection.Rebuild(_store, record, _indexKinds, _logger, progress), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -215,7 +205,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _shutdown.CancelAsync().ConfigureAwait(false);
-        foreach (CollectionIndex collection in _collections.Values)
+        foreach (OpenCollection collection in _collections.Values)
         {
             await AwaitBackground(collection).ConfigureAwait(false);
         }
@@ -229,7 +219,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
             Log.BackgroundFailed(_logger, "*", e);
         }
 
-        foreach (CollectionIndex collection in _collections.Values)
+        foreach (OpenCollection collection in _collections.Values)
         {
             collection.Dispose();
         }
@@ -240,30 +230,29 @@ public sealed partial class SearchEngine : IAsyncDisposable
         _repairLock.Dispose();
     }
 
-    private async Task SnapshotAsync(CollectionIndex collection, CancellationToken cancellationToken)
+    private async Task SnapshotAsync(OpenCollection collection, CancellationToken cancellationToken)
     {
         long sequence;
         byte[] bytes;
         int changes;
-        await collection.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using (CollectionLease lease = await collection.LockAsync(cancellationToken).ConfigureAwait(false))
         {
             changes = collection.ChangesSinceSnapshot;
-            (sequence, bytes) = collection.Serialize();
-        }
-        finally
-        {
-            collection.WriteLock.Release();
+            (sequence, bytes) = collection.Serialize(lease);
         }
 
         var snapshot = await _store.SaveSnapshotAsync(collection.Name, sequence, bytes, cancellationToken).ConfigureAwait(false);
         collection.SnapshotSaved(snapshot, changes);
     }
 
-    /// <summary>Starts a snapshot or a compacting rebuild in the background when one is due and none runs.</summary>
-    private void ScheduleBackground(CollectionIndex collection)
+    /// <summary>
+    /// Starts a snapshot or a compacting rebuild in the background when one is due and none runs. It is decided
+    /// with the lease held, so at most one runs; the work itself waits for the lease once this holder lets go.
+    /// </summary>
+    private void ScheduleBackground(CollectionLease lease)
     {
-        if (collection.Background is { IsCompleted: false } || _shutdown.IsCancellationRequested)
+        OpenCollection collection = lease.Collection;
+        if (_shutdown.IsCancellationRequested)
         {
             return;
         }
@@ -276,7 +265,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
             return;
         }
 
-        collection.Background = Task.Run(async () =>
+        collection.TrySchedule(lease, async () =>
         {
             try
             {
@@ -300,7 +289,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
         });
     }
 
-    private static async Task AwaitBackground(CollectionIndex collection)
+    private static async Task AwaitBackground(OpenCollection collection)
     {
         if (collection.Background is { } background)
         {
@@ -308,8 +297,8 @@ public sealed partial class SearchEngine : IAsyncDisposable
         }
     }
 
-    private CollectionIndex Require(string name) =>
-        _collections.TryGetValue(name, out CollectionIndex? collection) ? collection
+    private OpenCollection Require(string name) =>
+        _collections.TryGetValue(name, out OpenCollection? collection) ? collection
         : _failed.TryGetValue(name, out FailedCollection? failed) ? throw new CollectionUnavailableException(name, failed.Reason)
         : throw new CollectionNotFoundException(name);
 
@@ -320,7 +309,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
             StateReason = failed.Reason,
         };
 
-    private CollectionInfo Describe(CollectionIndex collection) => new(
+    private CollectionInfo Describe(OpenCollection collection) => new(
         collection.Record,
         collection.Count,
         collection.RemovedCount,

@@ -98,14 +98,15 @@ public sealed partial class DocumentStore
                 changes.Insert(StoreSchema.ToBson(change));
             }
 
-            collections.Update(StoreSchema.ToBson(record with
+            CollectionRecord written = record with
             {
                 Sequence = sequence,
                 NextDocumentKey = nextKey,
                 DocumentCount = documentCount,
                 ChunkCount = chunkCount,
-            }));
-            return new BatchResult(applied, operations, sequence, deleted, notFound);
+            };
+            collections.Update(StoreSchema.ToBson(written));
+            return new BatchResult(applied, operations, sequence, deleted, notFound, written);
         }, cancellationToken);
     }
 

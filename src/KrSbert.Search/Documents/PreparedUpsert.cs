@@ -1,4 +1,4 @@
-using KrSbert.Search.Indexing;
+using KrSbert.Search.Collections;
 using KrSbert.Storage.Documents;
 
 namespace KrSbert.Search.Documents;
@@ -6,7 +6,7 @@ namespace KrSbert.Search.Documents;
 /// <summary>A checked, chunked and embedded batch, ready to commit.</summary>
 public sealed class PreparedUpsert
 {
-    internal PreparedUpsert(CollectionIndex target, List<DocumentWrite> writes, IReadOnlyList<DocumentFailure> failures)
+    internal PreparedUpsert(OpenCollection target, List<DocumentWrite> writes, IReadOnlyList<DocumentFailure> failures)
     {
         Target = target;
         Writes = writes;
@@ -19,7 +19,7 @@ public sealed class PreparedUpsert
     /// <summary>Documents refused while preparing.</summary>
     public IReadOnlyList<DocumentFailure> Failures { get; }
 
-    internal CollectionIndex Target { get; }
+    internal OpenCollection Target { get; }
 
     internal List<DocumentWrite> Writes { get; }
 }
