@@ -164,6 +164,7 @@ public sealed partial class DocumentStore
         {
             StoreDatabase? old = _current;
             Volatile.Write(ref _current, null);
+            IReadOnlyList<object> broken = old is null ? [] : BrokenTransactions.Collect(old.Database);
             try
             {
                 old?.Dispose();
@@ -171,6 +172,10 @@ public sealed partial class DocumentStore
             catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException or InvalidOperationException)
             {
                 // Closing a broken instance may fail the same way it broke; the files are what counts.
+            }
+            finally
+            {
+                BrokenTransactions.Forget(broken);
             }
 
             try

@@ -27,6 +27,7 @@ public sealed partial class DocumentStore : IDisposable
     private readonly Lock _reopenGate = new();
     private StoreDatabase? _current;
     private int _reopenCount;
+    private int _disposed;
     private bool _writesAvailable = true;
 
     private DocumentStore(string path, DocumentStoreOptions options, FileStream fileLock, StoreDatabase database, ILogger logger)
@@ -205,6 +206,11 @@ public sealed partial class DocumentStore : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _writer.Dispose();
         try
         {
