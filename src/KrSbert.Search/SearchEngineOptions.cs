@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using KrSbert.Storage;
 
 namespace KrSbert.Search;
 
@@ -24,6 +25,10 @@ public sealed class SearchEngineOptions
     /// <summary>Most documents one upsert request may carry.</summary>
     [Range(1, 100_000)]
     public int MaxDocumentsPerRequest { get; set; } = 1_000;
+
+    /// <summary>When writes are acknowledged: after an fsync (the default; survives a power cut) or once handed to the OS.</summary>
+    [EnumDataType(typeof(StoreDurability))]
+    public StoreDurability Durability { get; set; } = StoreDurability.Fsync;
 
     /// <summary>The database file.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "krsbert.db");
