@@ -140,7 +140,7 @@ public sealed partial class SearchEngine
     private async Task<BatchResult> WriteAsync(CollectionIndex target, List<DocumentWrite> writes, CancellationToken cancellationToken)
     {
         await target.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        BatchResult result;
+        CommittedBatch committed;
         try
         {
             if (target.IsClosed)
@@ -149,8 +149,8 @@ public sealed partial class SearchEngine
             }
 
             // Once the store has committed, the index must follow whatever the caller's token says.
-            result = await _store.ApplyBatchAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
-            target.Apply(result, writes);
+            committed = await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
+            target.Apply(committed.Result, writes);
             target.Record = _store.GetCollection(target.Name) ?? target.Record;
         }
         finally
@@ -159,7 +159,11 @@ public sealed partial class SearchEngine
         }
 
         ScheduleBackground(target);
-        return result;
+
+        // The caller is answered once the commit is on disk; waiting outside the lock lets the collection's
+        // next writers commit meanwhile and share the same fsync.
+        await committed.Durable.ConfigureAwait(false);
+        return committed.Result;
     }
 
     private async Task EmbedChunksAsync(List<(int Index, string Id, DocumentInput Input, IReadOnlyList<TextChunk> Chunks)> documents, List<DocumentWrite> writes, CollectionSettings settings, CancellationToken cancellationToken)

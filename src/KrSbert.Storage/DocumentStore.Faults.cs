@@ -10,7 +10,21 @@ public sealed partial class DocumentStore
     /// Runs <paramref name="work"/> in one transaction on the writer thread; under <see cref="StoreDurability.Fsync"/>
     /// the caller is answered after the commit is fsynced.
     /// </summary>
-    private Task<T> WriteAsync<T>(Func<LiteDatabase, T> work, CancellationToken cancellationToken)
+    private Task<T> WriteAsync<T>(Func<LiteDatabase, T> work, CancellationToken cancellationToken) =>
+        _options.Durability == StoreDurability.Fsync
+            ? _writer.RunDurableAsync(Transaction(work), cancellationToken)
+            : _writer.RunAsync(Transaction(work), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction on the writer thread and answers once it is committed, with a
+    /// task that completes when the commit is on disk (at once under <see cref="StoreDurability.Os"/>).
+    /// </summary>
+    private async Task<(T Result, Task Durable)> WriteCommittedAsync<T>(Func<LiteDatabase, T> work, CancellationToken cancellationToken) =>
+        _options.Durability == StoreDurability.Fsync
+            ? await _writer.RunCommittedAsync(Transaction(work), cancellationToken).ConfigureAwait(false)
+            : (await _writer.RunAsync(Transaction(work), cancellationToken).ConfigureAwait(false), Task.CompletedTask);
+
+    private Func<T> Transaction<T>(Func<LiteDatabase, T> work)
     {
         T Transaction()
         {
@@ -39,9 +53,7 @@ public sealed partial class DocumentStore
             }
         }
 
-        return _options.Durability == StoreDurability.Fsync
-            ? _writer.RunDurableAsync(Transaction, cancellationToken)
-            : _writer.RunAsync(Transaction, cancellationToken);
+        return Transaction;
     }
 
     /// <summary>Runs maintenance outside a transaction (checkpoint, dropping data of deleted collections) on the writer thread.</summary>
@@ -102,38 +114,64 @@ public sealed partial class DocumentStore
         }
     }
 
-    /// <summary>The shared fsync of queued commits; runs on the writer thread.</summary>
+    /// <summary>
+    /// The shared fsync of commits; runs on the writer's flush thread while the writer thread goes on committing.
+    /// A failed fsync leaves the instance suspect: it is reopened on the writer thread, and the waiting callers are
+    /// told their write is not confirmed.
+    /// </summary>
     private void FlushLog()
     {
-        try
+        StoreDatabase? current;
+        Exception? failure = null;
+        lock (_flushGate)
         {
-            Writable(reopen: false).FlushLog();
+            current = Volatile.Read(ref _current);
+            if (current is null)
+            {
+                throw new StoreUnavailableException($"The database {_path} in data folder {_directory} was closed by a failure before the write reached the disk; the write is not confirmed. Retry.");
+            }
+
+            try
+            {
+                current.FlushLog();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
         }
-        catch (Exception e) when (e is not StoreUnavailableException)
+
+        if (failure is not null)
         {
-            throw Fail(e);
+            Log.StoreFailed(_logger, _path, failure);
+            MarkWritesAvailable(false);
+            _ = _writer.RunAsync(() =>
+            {
+                if (ReferenceEquals(Volatile.Read(ref _current), current))
+                {
+                    TryReopen();
+                }
+
+                return true;
+            }, CancellationToken.None);
+            throw IsNoSpace(failure)
+                ? new StoreFullException(_directory, failure)
+                : new StoreUnavailableException($"The database {_path} in data folder {_directory} failed to sync ({failure.Message}); it is being reopened and the write is not confirmed. Retry.", failure);
         }
 
         MarkWritesAvailable(true);
     }
 
     /// <summary>The open database, reopened first when a failure left it closed. Runs on the writer thread.</summary>
-    private LiteDatabase Writable() => Writable(reopen: true).Database;
-
-    private StoreDatabase Writable(bool reopen)
+    private LiteDatabase Writable()
     {
-        if (Volatile.Read(ref _current) is { } current)
-        {
-            return current;
-        }
-
-        if (reopen && TryReopen() is { } failure)
+        if (Volatile.Read(ref _current) is null && TryReopen() is { } failure)
         {
             MarkWritesAvailable(false);
             throw Unavailable(failure, reopened: false);
         }
 
-        return Volatile.Read(ref _current) ?? throw new StoreUnavailableException($"The database {_path} in data folder {_directory} is closed after a failure; the write was not stored. Retry.");
+        return (Volatile.Read(ref _current) ?? throw new StoreUnavailableException($"The database {_path} in data folder {_directory} is closed after a failure; the write was not stored. Retry.")).Database;
     }
 
     /// <summary>
@@ -160,7 +198,9 @@ public sealed partial class DocumentStore
     /// <summary>Closes the current instance and opens the files again; null when that worked, else why not (the next call tries again).</summary>
     private Exception? TryReopen()
     {
+        // Readers wait at the reopen gate; the flush gate keeps an fsync in progress from losing its files under it.
         lock (_reopenGate)
+        lock (_flushGate)
         {
             StoreDatabase? old = _current;
             Volatile.Write(ref _current, null);
@@ -222,12 +262,12 @@ public sealed partial class DocumentStore
 
     private void MarkWritesAvailable(bool available)
     {
-        if (Volatile.Read(ref _writesAvailable) == available)
+        int value = available ? 1 : 0;
+        if (Interlocked.Exchange(ref _writesAvailable, value) == value)
         {
             return;
         }
 
-        Volatile.Write(ref _writesAvailable, available);
         if (available)
         {
             Log.StoreWritesResumed(_logger, _path);

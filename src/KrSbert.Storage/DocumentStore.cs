@@ -25,10 +25,11 @@ public sealed partial class DocumentStore : IDisposable
     private readonly StoreWriter _writer;
     private readonly FileStream _lock;
     private readonly Lock _reopenGate = new();
+    private readonly Lock _flushGate = new();
     private StoreDatabase? _current;
     private int _reopenCount;
     private int _disposed;
-    private bool _writesAvailable = true;
+    private int _writesAvailable = 1;
 
     private DocumentStore(string path, DocumentStoreOptions options, FileStream fileLock, StoreDatabase database, ILogger logger)
     {
@@ -54,9 +55,9 @@ public sealed partial class DocumentStore : IDisposable
     /// False while the last write failed for lack of space or an I/O error; true again once a write succeeds.
     /// Reads work either way.
     /// </summary>
-    public bool WritesAvailable => Volatile.Read(ref _writesAvailable);
+    public bool WritesAvailable => Volatile.Read(ref _writesAvailable) == 1;
 
-    /// <summary>Raised (on the writer thread) when <see cref="WritesAvailable"/> changes.</summary>
+    /// <summary>Raised (on a store thread) when <see cref="WritesAvailable"/> changes.</summary>
     public event EventHandler? WritesAvailableChanged;
 
     /// <summary>The current LiteDB instance, for tests that break it on purpose.</summary>

@@ -6,16 +6,21 @@ namespace KrSbert.Storage.Writing;
 /// The one thread every write runs on. LiteDB binds a transaction to the thread that began it, and a
 /// commit from another thread fails and blocks other writers, so writes queue here and run in order.
 /// Callers wait asynchronously; at most <c>capacity</c> writes wait before callers wait for room.
-/// A durable write is answered only after <c>flush</c> ran: queued writes run back to back and share
-/// one flush when the queue runs empty or <c>maxPerFlush</c> of them wait (group commit).
+/// A durable write is answered only after <c>flush</c> ran for it. Flushes run on a second thread while the
+/// writer thread goes on committing, and each flush covers every commit made before it started (at most
+/// <c>maxPerFlush</c>): writers that arrive while the disk syncs share the next fsync (group commit).
 /// </summary>
 internal sealed class StoreWriter : IDisposable
 {
     private readonly BlockingCollection<Job> _queue = new();
     private readonly SemaphoreSlim _room;
     private readonly Thread _thread;
+    private readonly Thread _flusher;
     private readonly Action _flush;
     private readonly int _maxPerFlush;
+    private readonly object _pendingGate = new();
+    private readonly List<Job> _pending = [];
+    private bool _stopping;
 
     public StoreWriter(string name, Action flush, int maxPerFlush = 64, int capacity = 1024)
     {
@@ -24,7 +29,9 @@ internal sealed class StoreWriter : IDisposable
         _maxPerFlush = maxPerFlush;
         _room = new SemaphoreSlim(capacity, capacity);
         _thread = new Thread(Loop) { IsBackground = true, Name = name };
+        _flusher = new Thread(FlushLoop) { IsBackground = true, Name = name + "-flush" };
         _thread.Start();
+        _flusher.Start();
     }
 
     /// <summary>Whether the calling code runs on the writer thread.</summary>
@@ -34,20 +41,47 @@ internal sealed class StoreWriter : IDisposable
     public Action<string>? Trace { get; set; }
 
     /// <summary>Runs <paramref name="work"/> on the writer thread and answers at once.</summary>
-    public Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken) => EnqueueAsync(work, durable: false, cancellationToken);
+    public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        Job<T> job = await EnqueueAsync(work, durable: false, cancellationToken).ConfigureAwait(false);
+        return await job.Completion.Task.ConfigureAwait(false);
+    }
 
     /// <summary>Runs <paramref name="work"/> on the writer thread and answers after the next flush (or its failure).</summary>
-    public Task<T> RunDurableAsync<T>(Func<T> work, CancellationToken cancellationToken) => EnqueueAsync(work, durable: true, cancellationToken);
+    public async Task<T> RunDurableAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        (T result, Task durable) = await RunCommittedAsync(work, cancellationToken).ConfigureAwait(false);
+        await durable.ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer thread and answers once it ran, with a task that completes after
+    /// the flush that covers it (or fails with the flush's failure).
+    /// </summary>
+    public async Task<(T Result, Task Durable)> RunCommittedAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        Job<T> job = await EnqueueAsync(work, durable: true, cancellationToken).ConfigureAwait(false);
+        T result = await job.Completion.Task.ConfigureAwait(false);
+        return (result, job.Durable.Task);
+    }
 
     public void Dispose()
     {
         _queue.CompleteAdding();
         _thread.Join();
+        lock (_pendingGate)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_pendingGate);
+        }
+
+        _flusher.Join();
         _queue.Dispose();
         _room.Dispose();
     }
 
-    private async Task<T> EnqueueAsync<T>(Func<T> work, bool durable, CancellationToken cancellationToken)
+    private async Task<Job<T>> EnqueueAsync<T>(Func<T> work, bool durable, CancellationToken cancellationToken)
     {
         await _room.WaitAsync(cancellationToken).ConfigureAwait(false);
         var job = new Job<T>(work, durable, cancellationToken);
@@ -61,36 +95,51 @@ internal sealed class StoreWriter : IDisposable
             throw new ObjectDisposedException(nameof(StoreWriter), "The store is closed.");
         }
 
-        return await job.Completion.Task.ConfigureAwait(false);
+        return job;
     }
 
     private void Loop()
     {
-        var waiting = new List<Job>();
-        while (true)
+        foreach (Job job in _queue.GetConsumingEnumerable())
         {
-            Job? job;
-            if (waiting.Count > 0)
-            {
-                if (waiting.Count >= _maxPerFlush || !_queue.TryTake(out job))
-                {
-                    Flush(waiting);
-                    continue;
-                }
-            }
-            else if (!_queue.TryTake(out job, Timeout.Infinite))
-            {
-                return;
-            }
-
             if (job.Run())
             {
-                waiting.Add(job);
+                lock (_pendingGate)
+                {
+                    _pending.Add(job);
+                    Monitor.Pulse(_pendingGate);
+                }
             }
             else
             {
                 _room.Release();
             }
+        }
+    }
+
+    private void FlushLoop()
+    {
+        var waiting = new List<Job>();
+        while (true)
+        {
+            lock (_pendingGate)
+            {
+                while (_pending.Count == 0 && !_stopping)
+                {
+                    Monitor.Wait(_pendingGate);
+                }
+
+                if (_pending.Count == 0)
+                {
+                    return;
+                }
+
+                int take = Math.Min(_pending.Count, _maxPerFlush);
+                waiting.AddRange(_pending.GetRange(0, take));
+                _pending.RemoveRange(0, take);
+            }
+
+            Flush(waiting);
         }
     }
 
@@ -137,9 +186,11 @@ internal sealed class StoreWriter : IDisposable
 
     private sealed class Job<T>(Func<T> work, bool durable, CancellationToken cancellationToken) : Job
     {
-        private T? _result;
-
+        /// <summary>The work's result (or failure), set once it ran.</summary>
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Set once the flush after a durable job ran.</summary>
+        public TaskCompletionSource Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public override bool Run()
         {
@@ -152,7 +203,7 @@ internal sealed class StoreWriter : IDisposable
 
             try
             {
-                _result = work();
+                Completion.TrySetResult(work());
             }
             catch (Exception e)
             {
@@ -160,16 +211,11 @@ internal sealed class StoreWriter : IDisposable
                 return false;
             }
 
-            if (!durable)
-            {
-                Completion.TrySetResult(_result);
-            }
-
             return durable;
         }
 
-        public override void Acknowledge() => Completion.TrySetResult(_result!);
+        public override void Acknowledge() => Durable.TrySetResult();
 
-        public override void Fail(Exception failure) => Completion.TrySetException(failure);
+        public override void Fail(Exception failure) => Durable.TrySetException(failure);
     }
 }
