@@ -220,6 +220,11 @@ public sealed partial class DocumentStore
 
             try
             {
+                if (OpenFault?.Invoke() is { } fault)
+                {
+                    throw fault;
+                }
+
                 Volatile.Write(ref _current, StoreDatabase.Open(_path, _options.Durability, InjectedFault));
             }
             catch (Exception e) when (e is LiteException or IOException or UnauthorizedAccessException or InvalidOperationException)

@@ -73,6 +73,9 @@ public sealed partial class DocumentStore : IDisposable
     /// <summary>Asked before every write to the database files (<see cref="StoreDurability.Fsync"/> only); an exception it returns is thrown instead.</summary>
     internal Func<Exception?>? WriteFault { get; set; }
 
+    /// <summary>Asked before each reopen after a failure; an exception it returns fails the reopen (tests simulate a reopen that fails).</summary>
+    internal Func<Exception?>? OpenFault { get; set; }
+
     /// <summary>Opens (or creates) the database file at <paramref name="path"/> with fsynced writes.</summary>
     /// <exception cref="StoreLockedException">Another process holds the file.</exception>
     /// <exception cref="InvalidDataException">The file was written by a build with another schema version.</exception>

@@ -24,9 +24,9 @@ public class DurabilityTests
     }
 
     [Theory]
-    [InlineData(64, 2)]
-    [InlineData(4, 5)]
-    public async Task Writers_that_commit_while_the_disk_syncs_share_the_next_flush_of_at_most_max_commits(int maxCommitsPerFlush, int expectedFlushes)
+    [InlineData(64, 1, 2)]
+    [InlineData(4, 4, 5)]
+    public async Task Writers_that_commit_while_the_disk_syncs_share_the_next_flush_of_at_most_max_commits(int maxCommitsPerFlush, int fewestFlushes, int mostFlushes)
     {
         using var temp = new TemporaryStore(new DocumentStoreOptions { MaxCommitsPerFlush = maxCommitsPerFlush });
         await temp.Store.CreateCollectionAsync("faq", TemporaryStore.Settings()).WaitAsync(Timeout);
@@ -58,7 +58,8 @@ public class DurabilityTests
         string[] trace = [.. events];
         Assert.Equal(16, trace.Count(e => e == "commit"));
         Assert.Equal(16, trace.Count(e => e == "ack"));
-        Assert.Equal(expectedFlushes, trace.Count(e => e == "flush"));
+        // The first flush takes what was committed when it started; everything committed while it ran shares the next ones.
+        Assert.InRange(trace.Count(e => e == "flush"), fewestFlushes, mostFlushes);
         AssertEveryAckFollowsAFlushOfItsCommit(trace);
         Assert.Equal(16, temp.Store.GetCollection("faq")!.DocumentCount);
     }

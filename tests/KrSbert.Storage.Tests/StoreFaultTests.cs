@@ -97,6 +97,33 @@ public class StoreFaultTests
     }
 
     [Fact]
+    public async Task A_reopen_that_fails_is_retried_by_the_next_call_instead_of_failing_for_good()
+    {
+        using var temp = new TemporaryStore();
+        await temp.Store.CreateCollectionAsync("faq", TemporaryStore.Settings()).WaitAsync(Timeout);
+        await temp.Store.ApplyBatchAsync("faq", [TemporaryStore.Document("a", [1, 0, 0, 0])]).WaitAsync(Timeout);
+        int opens = 0;
+        temp.Store.WriteFault = () => new IOException("No space left on device", 28);
+        temp.Store.OpenFault = () =>
+        {
+            Interlocked.Increment(ref opens);
+            return new IOException("No space left on device", 28);
+        };
+
+        await Assert.ThrowsAsync<StoreFullException>(() => temp.Store.ApplyBatchAsync("faq", [TemporaryStore.Document("b", [1, 0, 0, 0])]).WaitAsync(Timeout));
+        await Assert.ThrowsAsync<StoreFullException>(() => temp.Store.ApplyBatchAsync("faq", [TemporaryStore.Document("c", [1, 0, 0, 0])]).WaitAsync(Timeout));
+        Assert.Equal(2, opens);
+        Assert.Throws<StoreUnavailableException>(() => temp.Store.GetDocuments("faq", ["a"]));
+
+        temp.Store.WriteFault = null;
+        temp.Store.OpenFault = null;
+        await temp.Store.ApplyBatchAsync("faq", [TemporaryStore.Document("d", [1, 0, 0, 0])]).WaitAsync(Timeout);
+
+        Assert.True(temp.Store.WritesAvailable);
+        Assert.Equal(["a", "d"], temp.Store.GetDocuments("faq", ["a", "b", "c", "d"]).Select(d => d.Id));
+    }
+
+    [Fact]
     public async Task A_caller_error_rolls_back_without_reopening_or_marking_writes_unavailable()
     {
         using var temp = new TemporaryStore();
