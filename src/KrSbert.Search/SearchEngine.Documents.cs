@@ -159,17 +159,24 @@ public sealed partial class SearchEngine
 
     private async Task<BatchResult> WriteAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken)
     {
-        using CollectionLease lease = await target.LockAsync(cancellationToken).ConfigureAwait(false);
-        if (target.IsClosed)
+        CommittedBatch committed;
+        using (CollectionLease lease = await target.LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw new CollectionNotFoundException(target.Name);
+            if (target.IsClosed)
+            {
+                throw new CollectionNotFoundException(target.Name);
+            }
+
+            // Once the store has committed, the indexes must follow whatever the caller's token says.
+            committed = await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
+            target.Apply(lease, new IndexBatch(committed.Result, writes), committed.Result.Collection);
+            ScheduleBackground(lease);
         }
 
-        // Once the store has committed, the indexes must follow whatever the caller's token says.
-        BatchResult result = await _store.ApplyBatchAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
-        target.Apply(lease, new CommittedBatch(result, writes), result.Collection);
-        ScheduleBackground(lease);
-        return result;
+        // The caller is answered once the commit is on disk; waiting outside the lock lets the collection's
+        // next writers commit meanwhile and share the same fsync.
+        await committed.Durable.ConfigureAwait(false);
+        return committed.Result;
     }
 
     private async Task EmbedChunksAsync(List<PendingText> documents, List<DocumentWrite> writes, CollectionSettings settings, List<DocumentFailure> failures, CancellationToken cancellationToken)

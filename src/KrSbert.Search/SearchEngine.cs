@@ -56,7 +56,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         logger ??= NullLogger.Instance;
-        DocumentStore store = DocumentStore.Open(options.DatabasePath, logger);
+        DocumentStore store = DocumentStore.Open(options.DatabasePath, new DocumentStoreOptions { Durability = options.Durability }, logger);
         var engine = new SearchEngine(options, embedder, batcher, store, logger);
         try
         {

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using KrSbert.Search.Documents;
+using KrSbert.Storage;
 
 namespace KrSbert.Search;
 
@@ -28,6 +29,9 @@ public sealed class SearchEngineOptions
 
     /// <summary>Sizes of ids, texts and metadata a stored document may have.</summary>
     public DocumentLimits DocumentLimits { get; set; } = new();
+    /// <summary>When writes are acknowledged: after an fsync (the default; survives a power cut) or once handed to the OS.</summary>
+    [EnumDataType(typeof(StoreDurability))]
+    public StoreDurability Durability { get; set; } = StoreDurability.Fsync;
 
     /// <summary>The database file.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "krsbert.db");

@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Warning, "No model folder configured and ./models/kr-sbert is absent: using the embedded English-only {Model}. Korean text needs KR-SBERT (see README, 'Bringing KR-SBERT').")]
     public static partial void EmbeddedModel(ILogger logger, string model);
+
+    [LoggerMessage(20, LogLevel.Warning, "Writes to {Path} fail (no space or an I/O error); health service krsbert.store is NOT_SERVING until a write succeeds")]
+    public static partial void StoreWritesUnavailable(ILogger logger, string path);
 }

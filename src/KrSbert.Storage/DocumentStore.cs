@@ -1,4 +1,5 @@
 using KrSbert.Storage.Collections;
+using KrSbert.Storage.Files;
 using KrSbert.Storage.Writing;
 using LiteDB;
 using Microsoft.Extensions.Logging;
@@ -9,51 +10,96 @@ namespace KrSbert.Storage;
 /// <summary>
 /// The store of truth: collections, documents, their chunk vectors, a per-collection change log and index
 /// snapshots, in one LiteDB file. Every write runs on one writer thread inside one transaction, so a
-/// batch is all or nothing; reads run on any thread. A database that fails (an I/O error disposes a LiteDB
-/// instance for good) is reopened and the failure reported; the failed call throws <see cref="StoreUnavailableException"/>.
+/// batch is all or nothing; reads run on any thread. Under <see cref="StoreDurability.Fsync"/> a write is
+/// answered only after its commit is on disk, and writes that queue together share one fsync.
+/// A write that fails for any reason but the caller's (an I/O error, a full disk, LiteDB state a failed
+/// write left broken) is rolled back by closing and reopening the database, so the next call finds a working
+/// store; the failed call throws <see cref="StoreFullException"/> or <see cref="StoreUnavailableException"/>.
 /// </summary>
 public sealed partial class DocumentStore : IDisposable
 {
     private readonly string _path;
+    private readonly string _directory;
+    private readonly DocumentStoreOptions _options;
     private readonly ILogger _logger;
     private readonly StoreWriter _writer;
     private readonly FileStream _lock;
-    private LiteDatabase _database;
+    private readonly Lock _reopenGate = new();
+    private readonly Lock _flushGate = new();
+    private StoreDatabase? _current;
     private int _reopenCount;
+    private int _disposed;
+    private int _writesAvailable = 1;
 
-    private DocumentStore(string path, FileStream fileLock, LiteDatabase database, ILogger logger)
+    private DocumentStore(string path, DocumentStoreOptions options, FileStream fileLock, StoreDatabase database, ILogger logger)
     {
         _path = path;
+        _directory = System.IO.Path.GetDirectoryName(path)!;
+        _options = options;
         _lock = fileLock;
-        _database = database;
+        _current = database;
         _logger = logger;
-        _writer = new StoreWriter("krsbert-store-writer");
+        _writer = new StoreWriter("krsbert-store-writer", FlushLog, options.MaxCommitsPerFlush);
     }
 
     /// <summary>The database file.</summary>
     public string Path => _path;
 
-    /// <summary>The current LiteDB instance, for tests that break it on purpose.</summary>
-    internal LiteDatabase Database => _database;
+    /// <summary>When writes are acknowledged.</summary>
+    public StoreDurability Durability => _options.Durability;
 
     /// <summary>How often the database was reopened after a failure.</summary>
     public int ReopenCount => Volatile.Read(ref _reopenCount);
 
+    /// <summary>
+    /// False while the last write failed for lack of space or an I/O error; true again once a write succeeds.
+    /// Reads work either way.
+    /// </summary>
+    public bool WritesAvailable => Volatile.Read(ref _writesAvailable) == 1;
+
+    /// <summary>Raised (on a store thread) when <see cref="WritesAvailable"/> changes.</summary>
+    public event EventHandler? WritesAvailableChanged;
+
+    /// <summary>The current LiteDB instance, for tests that break it on purpose.</summary>
+    internal LiteDatabase Database => (Volatile.Read(ref _current) ?? throw new InvalidOperationException("The database is closed after a failure.")).Database;
+
+    /// <summary>Sees "commit" after each commit, "flush" after each shared fsync and "ack" before a durable write is answered.</summary>
+    internal Action<string>? WriteTrace
+    {
+        get => _writer.Trace;
+        set => _writer.Trace = value;
+    }
+
+    /// <summary>Asked before every write to the database files (<see cref="StoreDurability.Fsync"/> only); an exception it returns is thrown instead.</summary>
+    internal Func<Exception?>? WriteFault { get; set; }
+
+    /// <summary>Asked before each reopen after a failure; an exception it returns fails the reopen (tests simulate a reopen that fails).</summary>
+    internal Func<Exception?>? OpenFault { get; set; }
+
+    /// <summary>Opens (or creates) the database file at <paramref name="path"/> with fsynced writes.</summary>
+    /// <exception cref="StoreLockedException">Another process holds the file.</exception>
+    /// <exception cref="InvalidDataException">The file was written by a build with another schema version.</exception>
+    public static DocumentStore Open(string path, ILogger? logger = null) => Open(path, new DocumentStoreOptions(), logger);
+
     /// <summary>Opens (or creates) the database file at <paramref name="path"/>.</summary>
     /// <exception cref="StoreLockedException">Another process holds the file.</exception>
     /// <exception cref="InvalidDataException">The file was written by a build with another schema version.</exception>
-    public static DocumentStore Open(string path, ILogger? logger = null)
+    public static DocumentStore Open(string path, DocumentStoreOptions options, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCommitsPerFlush, 1);
         string full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         FileStream fileLock = Lock(full);
-        LiteDatabase? database = null;
+        StoreDatabase? database = null;
+        DocumentStore? store = null;
         try
         {
-            database = OpenDatabase(full);
-            CheckSchema(database, full);
-            DropOrphans(database);
+            database = OpenDatabase(full, options.Durability, () => store?.InjectedFault());
+            CheckSchema(database.Database, full);
+            DropOrphans(database.Database);
+            store = new DocumentStore(full, options, fileLock, database, logger ?? NullLogger.Instance);
         }
         catch
         {
@@ -62,7 +108,7 @@ public sealed partial class DocumentStore : IDisposable
             throw;
         }
 
-        return new DocumentStore(full, fileLock, database, logger ?? NullLogger.Instance);
+        return store;
     }
 
     /// <summary>Creates a collection.</summary>
@@ -129,7 +175,7 @@ public sealed partial class DocumentStore : IDisposable
             return false;
         }
 
-        await _writer.RunAsync(() => DropOrphans(_database), CancellationToken.None).ConfigureAwait(false);
+        await MaintainAsync(DropOrphans).ConfigureAwait(false);
         return true;
     }
 
@@ -153,114 +199,41 @@ public sealed partial class DocumentStore : IDisposable
             collections.Insert(StoreSchema.ToBson(renamed));
             return renamed;
         }, cancellationToken).ConfigureAwait(false);
-        await _writer.RunAsync(() => DropOrphans(_database), CancellationToken.None).ConfigureAwait(false);
+        await MaintainAsync(DropOrphans).ConfigureAwait(false);
         return published;
     }
 
     /// <summary>Writes what LiteDB holds in its log into the data file, fsynced.</summary>
     public Task CheckpointAsync(CancellationToken cancellationToken = default) =>
-        _writer.RunAsync(() =>
-        {
-            _database.Checkpoint();
-            return true;
-        }, cancellationToken);
+        MaintainAsync(db => db.Checkpoint(), cancellationToken);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _writer.Dispose();
-        _database.Dispose();
-        _lock.Dispose();
-    }
-
-    /// <summary>Runs <paramref name="work"/> in one transaction on the writer thread.</summary>
-    private Task<T> WriteAsync<T>(Func<LiteDatabase, T> work, CancellationToken cancellationToken) =>
-        _writer.RunAsync(() =>
-        {
-            LiteDatabase db = _database;
-            try
-            {
-                db.BeginTrans();
-                T result = work(db);
-                db.Commit();
-                return result;
-            }
-            catch (Exception e) when (IsFatal(e))
-            {
-                Reopen(e);
-                throw new StoreUnavailableException($"The database {_path} failed and was reopened; the write did not happen: {e.Message}", e);
-            }
-            catch
-            {
-                db.Rollback();
-                throw;
-            }
-        }, cancellationToken);
-
-    private T Read<T>(Func<LiteDatabase, T> work)
-    {
-        try
-        {
-            return work(_database);
-        }
-        catch (Exception e) when (IsFatal(e))
-        {
-            _ = _writer.RunAsync(() =>
-            {
-                Reopen(e);
-                return true;
-            }, CancellationToken.None);
-            throw new StoreUnavailableException($"The database {_path} failed and is being reopened: {e.Message}", e);
-        }
-    }
-
-    /// <summary>Replaces a LiteDB instance that an I/O error disposed. Runs on the writer thread.</summary>
-    private void Reopen(Exception cause)
-    {
-        if (!IsBroken(_database))
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
 
-        Log.StoreFailed(_logger, _path, cause);
+        _writer.Dispose();
         try
         {
-            _database.Dispose();
+            Volatile.Read(ref _current)?.Dispose();
         }
-        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+        finally
         {
-            // Disposing a broken instance may fail the same way; the new one replaces it regardless.
-        }
-
-        _database = OpenDatabase(_path);
-        Interlocked.Increment(ref _reopenCount);
-        Log.StoreReopened(_logger, _path, _reopenCount);
-    }
-
-    private static bool IsBroken(LiteDatabase database)
-    {
-        try
-        {
-            _ = database.GetCollection(StoreSchema.Meta).Count();
-            return false;
-        }
-        catch (Exception e) when (IsFatal(e))
-        {
-            return true;
+            _lock.Dispose();
         }
     }
 
-    private static bool IsFatal(Exception e) =>
-        e is IOException or ObjectDisposedException
-        || (e is LiteException lite && lite.Message.Contains("disposed", StringComparison.OrdinalIgnoreCase));
-
-    private static LiteDatabase OpenDatabase(string path)
+    /// <exception cref="StoreLockedException">LiteDB could not open the file (another process holds it).</exception>
+    private static StoreDatabase OpenDatabase(string path, StoreDurability durability, Func<Exception?> writeFault)
     {
         try
         {
-            return new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct, Upgrade = false });
+            return StoreDatabase.Open(path, durability, writeFault);
         }
-        catch (IOException e)
+        catch (IOException e) when (!IsNoSpace(e))
         {
             throw new StoreLockedException(path, e);
         }

@@ -12,4 +12,10 @@ internal static partial class Log
 
     [LoggerMessage(3, LogLevel.Information, "Saved index snapshot generation {Generation} of collection {Collection} at sequence {Sequence} ({Bytes} bytes)")]
     public static partial void SnapshotSaved(ILogger logger, string collection, long generation, long sequence, long bytes);
+
+    [LoggerMessage(4, LogLevel.Error, "The database {Path} could not be reopened after a failure; the next call tries again")]
+    public static partial void StoreReopenFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Information, "The database {Path} accepts writes again")]
+    public static partial void StoreWritesResumed(ILogger logger, string path);
 }

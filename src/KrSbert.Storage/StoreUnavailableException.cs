@@ -1,4 +1,6 @@
 namespace KrSbert.Storage;
 
-/// <summary>The database failed (an I/O error, a full disk) and is being reopened; the operation did not happen and can be retried.</summary>
-public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// The database failed (an I/O error) and was reopened, or is being reopened; the operation was not stored and can be retried.
+/// </summary>
+public class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

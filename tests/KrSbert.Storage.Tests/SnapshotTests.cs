@@ -37,6 +37,29 @@ public class SnapshotTests
     }
 
     [Fact]
+    public async Task A_snapshot_that_cannot_be_written_leaves_the_previous_generation_published_and_valid()
+    {
+        using var temp = new TemporaryStore();
+        await temp.Store.CreateCollectionAsync("faq", TemporaryStore.Settings()).WaitAsync(TimeSpan.FromSeconds(60));
+        byte[] first = RandomBytes(2_500_000, 1);
+        var saved = await temp.Store.SaveSnapshotAsync("faq", 10, first).WaitAsync(TimeSpan.FromSeconds(60));
+        long written = 0;
+        // The disk fills up part way through the second generation's parts.
+        temp.Store.WriteFault = () => Interlocked.Add(ref written, 8192) > 1_000_000 ? new IOException("No space left on device", 28) : null;
+
+        await Assert.ThrowsAsync<StoreFullException>(() => temp.Store.SaveSnapshotAsync("faq", 20, RandomBytes(3_000_000, 2)).WaitAsync(TimeSpan.FromSeconds(60)));
+        temp.Store.WriteFault = null;
+        temp.Reopen();
+
+        var listed = Assert.Single(temp.Store.ListSnapshots("faq"));
+        Assert.Equal((saved.Generation, 10L), (listed.Generation, listed.Sequence));
+        Assert.Equal(saved.Generation, temp.Store.GetCollection("faq")!.SnapshotGeneration);
+        Assert.Equal(first, temp.Store.ReadSnapshot(listed));
+        var next = await temp.Store.SaveSnapshotAsync("faq", 20, RandomBytes(3_000_000, 2)).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(saved.Generation + 1, next.Generation);
+    }
+
+    [Fact]
     public async Task A_bit_flipped_snapshot_is_detected_by_its_checksum()
     {
         using var temp = new TemporaryStore();

@@ -8,7 +8,7 @@ public sealed class TemporaryStore : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "krsbert-store-" + Guid.NewGuid().ToString("N"));
 
-    public TemporaryStore() => Store = DocumentStore.Open(FilePath);
+    public TemporaryStore(DocumentStoreOptions? options = null) => Store = DocumentStore.Open(FilePath, options ?? new DocumentStoreOptions());
 
     public string FilePath => Path.Combine(_folder, "krsbert.db");
 
@@ -35,10 +35,10 @@ public sealed class TemporaryStore : IDisposable
         new Dictionary<string, string> { ["source"] = "test", ["id"] = id },
         vectors.Select((v, i) => new StoredChunk(i * 10, (i * 10) + 10, [2, 100 + i, 3], v)).ToArray());
 
-    public void Reopen()
+    public void Reopen(DocumentStoreOptions? options = null)
     {
         Store.Dispose();
-        Store = DocumentStore.Open(FilePath);
+        Store = DocumentStore.Open(FilePath, options ?? new DocumentStoreOptions { Durability = Store.Durability });
     }
 
     public void Dispose()

@@ -78,7 +78,7 @@ internal sealed partial class OpenCollection : IDisposable
     /// Applies a batch the store committed (<paramref name="published"/> is the record it wrote): the catalog and
     /// every index follow it at once.
     /// </summary>
-    public void Apply(CollectionLease lease, CommittedBatch batch, CollectionRecord published)
+    public void Apply(CollectionLease lease, IndexBatch batch, CollectionRecord published)
     {
         lease.Check(this);
         Write(indexes =>

@@ -21,7 +21,7 @@ internal interface IDerivedIndex : IDisposable
     long SkippedDocuments { get; }
 
     /// <summary>Applies a batch the store has committed, from the documents in memory; it never refuses one (the rules ran before the commit).</summary>
-    void Apply(CommittedBatch batch);
+    void Apply(IndexBatch batch);
 
     /// <summary>Applies one change of the log, reading what it needs from <paramref name="store"/>.</summary>
     void Replay(ChangeRecord change, DocumentStore store);

@@ -40,7 +40,7 @@ internal sealed class VectorIndex : IDerivedIndex
 
     public long SkippedDocuments => Interlocked.Read(ref _skippedDocuments);
 
-    public void Apply(CommittedBatch batch)
+    public void Apply(IndexBatch batch)
     {
         // New vectors are added together at the end, on every core; a later change in the batch that removes a
         // document's chunks also drops its still-pending ones.

@@ -14,6 +14,8 @@ namespace KrSbert.Server.Hosting;
 /// Owns the model, the shared embedding batcher and the search engine for the server's lifetime. Opening
 /// (model load, index snapshots, replay) runs in the background so the process answers health checks at
 /// once: NOT_SERVING until every collection is open, then SERVING, overall and per collection.
+/// The service <c>krsbert.store</c> says whether writes work: NOT_SERVING while the last write failed for lack
+/// of space or an I/O error (reads still work), SERVING again once a write succeeds.
 /// On shutdown it saves index snapshots and closes the store.
 /// </summary>
 public sealed class EngineHost(
@@ -23,6 +25,9 @@ public sealed class EngineHost(
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : IHostedService, IDisposable
 {
+    /// <summary>The health service name that reports whether the store takes writes (no collection name has a dot).</summary>
+    public const string StoreHealthService = "krsbert.store";
+
     private readonly ILogger _logger = loggers.CreateLogger<EngineHost>();
     private Task? _opening;
     private SearchEngine? _engine;
@@ -45,6 +50,7 @@ public sealed class EngineHost(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        health.SetStatus(StoreHealthService, HealthCheckResponse.Types.ServingStatus.NotServing);
         _opening = Task.Run(() => OpenAsync(lifetime.ApplicationStopping), CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -52,6 +58,7 @@ public sealed class EngineHost(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        health.SetStatus(StoreHealthService, HealthCheckResponse.Types.ServingStatus.NotServing);
         if (_opening is { } opening)
         {
             await opening.ConfigureAwait(false);
@@ -66,6 +73,7 @@ public sealed class EngineHost(
             }
 
             Volatile.Write(ref _engine, null);
+            engine.Store.WritesAvailableChanged -= OnWritesAvailableChanged;
             await engine.DisposeAsync().ConfigureAwait(false);
         }
 
@@ -121,6 +129,7 @@ public sealed class EngineHost(
                     MaxMetadataValueLength = settings.Limits.MaxMetadataValueLength,
                     MaxMetadataBytes = settings.Limits.MaxMetadataBytes,
                 },
+                Durability = Options.ServerOptionsValidator.TryParseDurability(settings.Durability, out var durability) ? durability : Storage.StoreDurability.Fsync,
             };
             SearchEngine engine = await SearchEngine.OpenAsync(engineOptions, _embedder, loggers.CreateLogger("KrSbert.Search"), _batcher, stopping).ConfigureAwait(false);
             foreach (var collection in engine.ListCollections())
@@ -132,6 +141,8 @@ public sealed class EngineHost(
             }
 
             Volatile.Write(ref _engine, engine);
+            engine.Store.WritesAvailableChanged += OnWritesAvailableChanged;
+            OnWritesAvailableChanged(engine.Store, EventArgs.Empty);
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
             Log.Serving(_logger, engine.ListCollections().Count, _embedder.Model.Name);
         }
@@ -140,6 +151,17 @@ public sealed class EngineHost(
             Log.OpenFailed(_logger, e);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
+        }
+    }
+
+    private void OnWritesAvailableChanged(object? sender, EventArgs e)
+    {
+        var store = (Storage.DocumentStore)sender!;
+        bool available = store.WritesAvailable;
+        health.SetStatus(StoreHealthService, available ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing);
+        if (!available)
+        {
+            Log.StoreWritesUnavailable(_logger, store.Path);
         }
     }
 }

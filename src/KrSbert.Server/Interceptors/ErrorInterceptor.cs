@@ -13,7 +13,7 @@ namespace KrSbert.Server.Interceptors;
 /// <summary>
 /// Turns what the engine throws into gRPC statuses: bad input INVALID_ARGUMENT naming the field, unknown
 /// collections NOT_FOUND, taken names ALREADY_EXISTS, requests that do not fit the collection FAILED_PRECONDITION,
-/// limits RESOURCE_EXHAUSTED, a reopening store UNAVAILABLE. Anything else is logged once with an id and reaches
+/// limits and a full data folder RESOURCE_EXHAUSTED, a failed or reopening store UNAVAILABLE. Anything else is logged once with an id and reaches
 /// the client as a generic INTERNAL error carrying that id.
 /// </summary>
 internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
@@ -78,6 +78,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
             CollectionMismatchException mismatch => (StatusCode.FailedPrecondition, $"{mismatch.Field}: {mismatch.Message}"),
             CollectionUnavailableException unavailable => (StatusCode.FailedPrecondition, unavailable.Message),
             LimitExceededException limit => (StatusCode.ResourceExhausted, limit.Message),
+            StoreFullException full => (StatusCode.ResourceExhausted, full.Message),
             StoreUnavailableException unavailable => (StatusCode.Unavailable, unavailable.Message),
             InvalidDocumentsException invalid => (StatusCode.InvalidArgument, invalid.Message),
             TextTooLongException tooLong => (StatusCode.ResourceExhausted, tooLong.Message),

@@ -24,6 +24,12 @@ public sealed class ServerOptions
     /// <summary>When set, every call but the health service needs metadata <c>x-api-key</c> with this value.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// When a write is acknowledged: <c>fsync</c> (default) after its commit is on disk, so it survives a power cut;
+    /// <c>os</c> once the operating system has it, which survives a crash of the server but not of the machine.
+    /// </summary>
+    public string Durability { get; set; } = "fsync";
+
     /// <summary>Request limits.</summary>
     public LimitOptions Limits { get; set; } = new();
 

@@ -1,4 +1,5 @@
 using System.Net;
+using KrSbert.Storage;
 using Microsoft.Extensions.Options;
 
 namespace KrSbert.Server.Options;
@@ -29,6 +30,11 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
             errors.Add($"KrSbert:MetricsListen '{metrics}' is not host:port (e.g. 127.0.0.1:9464); leave it empty to turn metrics off.");
         }
 
+        if (!TryParseDurability(options.Durability, out _))
+        {
+            errors.Add($"KrSbert:Durability '{options.Durability}' is not 'fsync' (acknowledge after the commit is on disk) or 'os' (acknowledge once the OS has it).");
+        }
+
         LimitOptions limits = options.Limits;
         Positive(errors, "Limits:MaxMessageBytes", limits.MaxMessageBytes);
         Positive(errors, "Limits:MaxDocumentsPerRequest", limits.MaxDocumentsPerRequest);
@@ -52,6 +58,18 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Parses <c>fsync</c> or <c>os</c> (any case).</summary>
+    public static bool TryParseDurability(string? text, out StoreDurability durability)
+    {
+        (bool valid, durability) = text?.Trim().ToUpperInvariant() switch
+        {
+            "FSYNC" => (true, StoreDurability.Fsync),
+            "OS" => (true, StoreDurability.Os),
+            _ => (false, StoreDurability.Fsync),
+        };
+        return valid;
     }
 
     /// <summary>Parses host:port where host is an IP address, <c>localhost</c> or <c>*</c>.</summary>

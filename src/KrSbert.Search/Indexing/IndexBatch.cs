@@ -3,7 +3,7 @@ using KrSbert.Storage.Documents;
 namespace KrSbert.Search.Indexing;
 
 /// <summary>A batch the store committed: what changed, with the documents it wrote still in memory.</summary>
-internal sealed record CommittedBatch(BatchResult Result, IReadOnlyList<DocumentWrite> Writes)
+internal sealed record IndexBatch(BatchResult Result, IReadOnlyList<DocumentWrite> Writes)
 {
     /// <summary>The batch's last sequence number.</summary>
     public long Sequence => Result.Sequence;
