@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using KrSbert.Storage.Backups;
@@ -35,18 +36,23 @@ public sealed partial class DocumentStore
         await _checkpointHold.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            (int checkpointPages, long length, DateTime takenAt, IReadOnlyList<CollectionRecord> collections) =
+            long started = Stopwatch.GetTimestamp();
+            (int checkpointPages, long length, DateTime takenAt, IReadOnlyList<CollectionRecord> collections, TimeSpan holding) =
                 await _writer.RunAsync(HoldCheckpoints, cancellationToken).ConfigureAwait(false);
+            TimeSpan releasing;
+            string sha256;
             try
             {
-                string sha256 = await CopyDataFileAsync(length, write, cancellationToken).ConfigureAwait(false);
-                return new StoreBackup(length, sha256, takenAt, collections);
+                sha256 = await CopyDataFileAsync(length, write, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
                 // The copy is done (or abandoned); the log goes back to being checkpointed at the next commit past the threshold.
-                await _writer.RunAsync(() => ReleaseCheckpoints(checkpointPages), CancellationToken.None).ConfigureAwait(false);
+                releasing = await _writer.RunAsync(() => ReleaseCheckpoints(checkpointPages), CancellationToken.None).ConfigureAwait(false);
+                Log.BackupCopied(_logger, _path, length, Stopwatch.GetElapsedTime(started).TotalMilliseconds, (holding + releasing).TotalMilliseconds);
             }
+
+            return new StoreBackup(length, sha256, takenAt, collections, holding + releasing);
         }
         finally
         {
@@ -125,8 +131,9 @@ public sealed partial class DocumentStore
     }
 
     /// <summary>Runs on the writer thread: fixes the data file's content and stops LiteDB from changing it.</summary>
-    private (int CheckpointPages, long Length, DateTime TakenAt, IReadOnlyList<CollectionRecord> Collections) HoldCheckpoints()
+    private (int CheckpointPages, long Length, DateTime TakenAt, IReadOnlyList<CollectionRecord> Collections, TimeSpan WriterTime) HoldCheckpoints()
     {
+        long started = Stopwatch.GetTimestamp();
         LiteDatabase db = _database;
         try
         {
@@ -139,7 +146,7 @@ public sealed partial class DocumentStore
             long length = new FileInfo(_path).Length;
             int pages = db.CheckpointSize;
             db.CheckpointSize = 0;
-            return (pages > 0 ? pages : DefaultCheckpointPages, length, takenAt, collections);
+            return (pages > 0 ? pages : DefaultCheckpointPages, length, takenAt, collections, Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (IsFatal(e))
         {
@@ -149,8 +156,9 @@ public sealed partial class DocumentStore
     }
 
     /// <summary>Runs on the writer thread (on whichever instance is current after a reopen).</summary>
-    private bool ReleaseCheckpoints(int checkpointPages)
+    private TimeSpan ReleaseCheckpoints(int checkpointPages)
     {
+        long started = Stopwatch.GetTimestamp();
         LiteDatabase db = _database;
         try
         {
@@ -162,7 +170,7 @@ public sealed partial class DocumentStore
             Reopen(e);
         }
 
-        return true;
+        return Stopwatch.GetElapsedTime(started);
     }
 
     private async Task<string> CopyDataFileAsync(long length, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
