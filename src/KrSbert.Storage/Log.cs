@@ -13,6 +13,6 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "Saved index snapshot generation {Generation} of collection {Collection} at sequence {Sequence} ({Bytes} bytes)")]
     public static partial void SnapshotSaved(ILogger logger, string collection, long generation, long sequence, long bytes);
 
-    [LoggerMessage(20, LogLevel.Information, "Backed up {Path}: {Bytes} bytes in {Milliseconds:F0} ms; the writer thread spent {WriterMilliseconds:F1} ms on it")]
+    [LoggerMessage(20, LogLevel.Information, "Backed up {Path}: {Bytes} bytes in {Milliseconds:F0} ms; writes waited at most {WriterMilliseconds:F1} ms on it")]
     public static partial void BackupCopied(ILogger logger, string path, long bytes, double milliseconds, double writerMilliseconds);
 }

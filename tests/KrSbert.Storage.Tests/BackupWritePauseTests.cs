@@ -12,7 +12,7 @@ public class BackupWritePauseTests(ITestOutputHelper output)
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task The_writer_spends_under_100_ms_on_a_backup_of_50000_vectors_of_768_dimensions_while_writes_go_on()
+    public async Task The_writer_spends_under_100_ms_at_once_on_a_backup_of_50000_vectors_of_768_dimensions_while_writes_go_on()
     {
         using var temp = new TemporaryStore();
         await temp.Store.CreateCollectionAsync("big", TemporaryStore.Settings(Dimension)).WaitAsync(TimeSpan.FromSeconds(60));
@@ -64,11 +64,11 @@ public class BackupWritePauseTests(ITestOutputHelper output)
             output.WriteLine($"  {ms:F1} ms at {startMs - backupStart:F0} ms from the backup's start");
         }
 
-        output.WriteLine($"writes before: {latencies.Count(l => l.StartMs < backupStart)} in 3000 ms; writer thread busy with the backup: {backup.WriterTime.TotalMilliseconds:F1} ms");
+        output.WriteLine($"writes before: {latencies.Count(l => l.StartMs < backupStart)} in 3000 ms; longest writer step for the backup: {backup.WriterPause.TotalMilliseconds:F1} ms");
         Assert.True(writesDuring > 10, $"only {writesDuring} writes completed during the backup");
         // The writer's own share is what the design bounds; a write's end-to-end time also carries CPU and disk
         // contention with the copy, which the output above reports.
-        Assert.True(backup.WriterTime < TimeSpan.FromMilliseconds(100), $"the writer spent {backup.WriterTime.TotalMilliseconds:F1} ms on the backup");
+        Assert.True(backup.WriterPause < TimeSpan.FromMilliseconds(100), $"the writer spent {backup.WriterPause.TotalMilliseconds:F1} ms at once on the backup");
     }
 
     private static float[] Vector(Random random) => Enumerable.Range(0, Dimension).Select(_ => (float)random.NextDouble()).ToArray();
