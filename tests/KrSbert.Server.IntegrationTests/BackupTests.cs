@@ -3,6 +3,10 @@ using Grpc.Core;
 using KrSbert.Cli.Tests;
 using KrSbert.Protos.V1;
 using KrSbert.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace KrSbert.Server.IntegrationTests;
 
@@ -234,6 +238,38 @@ public class BackupTests
         }
     }
 
+    [Theory]
+    [InlineData("wrong sha256")]
+    [InlineData("no summary")]
+    public async Task Cli_backup_refuses_a_stream_that_fails_verification_and_leaves_no_file(string fault)
+    {
+        int port = TestServer.FreePort();
+        WebApplicationBuilder builder = WebApplication.CreateBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        builder.Logging.ClearProviders();
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(new FaultyBackups(fault));
+        await using WebApplication app = builder.Build();
+        app.MapGrpcService<FaultyBackups>();
+        await app.StartAsync().WaitAsync(Timeout);
+        string folder = Path.Combine(Path.GetTempPath(), "krsbert-faulty-backup-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+
+        try
+        {
+            var result = await KrSbertProcess.RunAsync(null, "backup", "--out", Path.Combine(folder, "b.db"), "--server", $"http://127.0.0.1:{port}").WaitAsync(Timeout);
+
+            Assert.Equal(4, result.ExitCode);
+            Assert.Contains("no file was written", result.Error, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(folder));
+        }
+        finally
+        {
+            await app.StopAsync().WaitAsync(Timeout);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static Document VectorDocument(string id, string text)
     {
         var document = new Document { Id = id, Text = text };
@@ -263,4 +299,19 @@ public class BackupTests
 
     private static string[] Listing(string folder) =>
         Directory.GetFiles(folder).Select(f => $"{Path.GetFileName(f)}:{new FileInfo(f).Length}").Order(StringComparer.Ordinal).ToArray();
+}
+
+/// <summary>A Backups service whose stream fails verification: a summary with another SHA-256, or none.</summary>
+internal sealed class FaultyBackups(string fault) : Backups.BackupsBase
+{
+    public override async Task Backup(BackupRequest request, IServerStreamWriter<BackupChunk> responseStream, ServerCallContext context)
+    {
+        byte[] data = new byte[3 * 8192];
+        Random.Shared.NextBytes(data);
+        await responseStream.WriteAsync(new BackupChunk { Data = Google.Protobuf.ByteString.CopyFrom(data) });
+        if (fault == "wrong sha256")
+        {
+            await responseStream.WriteAsync(new BackupChunk { Summary = new BackupSummary { Size = (ulong)data.Length, Sha256 = new string('0', 64) } });
+        }
+    }
 }
