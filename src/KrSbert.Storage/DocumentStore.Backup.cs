@@ -124,7 +124,22 @@ public sealed partial class DocumentStore
                 }
             }
 
-            File.Move(staging, target);
+            try
+            {
+                File.Move(staging, target);
+            }
+            catch (IOException) when (keptAside is not null && File.Exists(keptAside) && !File.Exists(target))
+            {
+                // Put the old database back rather than leave the folder without one.
+                File.Move(keptAside, target);
+                if (File.Exists(LogPath(keptAside)))
+                {
+                    File.Move(LogPath(keptAside), log);
+                }
+
+                throw;
+            }
+
             return new RestoredStore(target, keptAside, collections);
         }
         finally
@@ -162,7 +177,7 @@ public sealed partial class DocumentStore
     }
 
     /// <summary>Runs on the writer thread: fixes the data file's content and stops LiteDB from changing it.</summary>
-    private (int CheckpointPages, long Length, DateTime TakenAt, IReadOnlyList<CollectionRecord> Collections, TimeSpan WriterTime) HoldCheckpoints()
+    private (int CheckpointPages, long Length, DateTime TakenAt, IReadOnlyList<CollectionRecord> Collections, TimeSpan WriterPause) HoldCheckpoints()
     {
         long started = Stopwatch.GetTimestamp();
         LiteDatabase db = _database;
