@@ -14,7 +14,7 @@ internal static class ExitCodes
     /// <summary>The model folder is missing, incomplete or inconsistent.</summary>
     public const int BadModel = 3;
 
-    /// <summary>A verification found differences beyond the tolerance.</summary>
+    /// <summary>A verification found differences beyond the tolerance, or a backup failed its checks (checksum, format, schema).</summary>
     public const int VerificationFailed = 4;
 
     /// <summary>A collection or document named on the command line does not exist.</summary>

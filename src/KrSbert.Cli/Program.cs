@@ -9,6 +9,8 @@ var root = new RootCommand("krsbert: Korean sentence embeddings (KR-SBERT) on ON
     new Command("bench", "Measure throughput") { BenchEmbedCommand.Create(), BenchIndexCommand.Create(), BenchServerCommand.Create(), BenchOpenCommand.Create(), BenchDurabilityCommand.Create(), BenchSoakCommand.Create(), SoakWorkerCommand.Create() },
     new Command("model", "Work with model folders") { ModelVerifyCommand.Create() },
     RebuildCommand.Create(),
+    BackupCommand.Create(),
+    RestoreCommand.Create(),
     ServeCommand.Create(),
     CollectionsCommand.Create(),
     IngestCommand.Create(),

@@ -54,6 +54,7 @@ public static class KrSbertServer
         app.MapGrpcService<DocumentsService>();
         app.MapGrpcService<SearchService>();
         app.MapGrpcService<EmbeddingsService>();
+        app.MapGrpcService<BackupService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
         if (ServerOptionsValidator.TryParseEndpoint(settings.MetricsListen, out var metricsEndpoint))

@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Warning, "Writes to {Path} fail (no space or an I/O error); health service krsbert.store is NOT_SERVING until a write succeeds")]
     public static partial void StoreWritesUnavailable(ILogger logger, string path);
+
+    [LoggerMessage(30, LogLevel.Critical, "{Message} Stopping.")]
+    public static partial void DatabaseUnreadable(ILogger logger, string message);
 }

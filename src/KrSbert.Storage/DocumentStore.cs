@@ -84,6 +84,7 @@ public sealed partial class DocumentStore : IDisposable
     /// <summary>Opens (or creates) the database file at <paramref name="path"/>.</summary>
     /// <exception cref="StoreLockedException">Another process holds the file.</exception>
     /// <exception cref="InvalidDataException">The file was written by a build with another schema version.</exception>
+    /// <exception cref="StoreUnreadableException">LiteDB cannot read the file (an overwritten header, say).</exception>
     public static DocumentStore Open(string path, DocumentStoreOptions options, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -98,8 +99,15 @@ public sealed partial class DocumentStore : IDisposable
         {
             database = OpenDatabase(full, options.Durability, () => store?.InjectedFault());
             CheckSchema(database.Database, full);
+            ResumeCheckpoints(database.Database);
             DropOrphans(database.Database);
             store = new DocumentStore(full, options, fileLock, database, logger ?? NullLogger.Instance);
+        }
+        catch (Exception e) when (IsUnreadable(e))
+        {
+            database?.Dispose();
+            fileLock.Dispose();
+            throw new StoreUnreadableException(full, e);
         }
         catch
         {
@@ -203,9 +211,19 @@ public sealed partial class DocumentStore : IDisposable
         return published;
     }
 
-    /// <summary>Writes what LiteDB holds in its log into the data file, fsynced.</summary>
-    public Task CheckpointAsync(CancellationToken cancellationToken = default) =>
-        MaintainAsync(db => db.Checkpoint(), cancellationToken);
+    /// <summary>Writes what LiteDB holds in its log into the data file, fsynced; waits while a backup copies the data file.</summary>
+    public async Task CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        await _checkpointHold.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await MaintainAsync(db => db.Checkpoint(), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _checkpointHold.Release();
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose()
@@ -237,13 +255,24 @@ public sealed partial class DocumentStore : IDisposable
         {
             throw new StoreLockedException(path, e);
         }
+        catch (Exception e) when (IsUnreadable(e))
+        {
+            throw new StoreUnreadableException(path, e);
+        }
     }
+
+    /// <summary>
+    /// What LiteDB throws on a file it cannot parse: its own format errors, and whatever decoding garbage raises
+    /// (an overwritten header page fails with a DateTime out of range before the format check, for one).
+    /// </summary>
+    private static bool IsUnreadable(Exception e) =>
+        e is LiteException or ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException or FormatException;
 
     /// <summary>
     /// LiteDB opens a file twice without complaint, and two writers corrupt it, so a lock file held
     /// exclusively (flock on Linux) keeps a second process, or a second open in this one, out.
     /// </summary>
-    private static FileStream Lock(string path)
+    internal static FileStream Lock(string path)
     {
         try
         {

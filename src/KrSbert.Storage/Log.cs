@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Information, "The database {Path} accepts writes again")]
     public static partial void StoreWritesResumed(ILogger logger, string path);
+
+    [LoggerMessage(20, LogLevel.Information, "Backed up {Path}: {Bytes} bytes in {Milliseconds:F0} ms; writes waited at most {WriterMilliseconds:F1} ms on it")]
+    public static partial void BackupCopied(ILogger logger, string path, long bytes, double milliseconds, double writerMilliseconds);
 }

@@ -7,6 +7,7 @@ namespace KrSbert.Storage.Tests;
 public sealed class TemporaryStore : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "krsbert-store-" + Guid.NewGuid().ToString("N"));
+    private bool _closed;
 
     public TemporaryStore(DocumentStoreOptions? options = null) => Store = DocumentStore.Open(FilePath, options ?? new DocumentStoreOptions());
 
@@ -35,15 +36,27 @@ public sealed class TemporaryStore : IDisposable
         new Dictionary<string, string> { ["source"] = "test", ["id"] = id },
         vectors.Select((v, i) => new StoredChunk(i * 10, (i * 10) + 10, [2, 100 + i, 3], v)).ToArray());
 
+    /// <summary>Closes the store (the file stays) for tests that work on the closed file; <see cref="Reopen"/> opens it again.</summary>
+    public void Close()
+    {
+        if (!_closed)
+        {
+            Store.Dispose();
+            _closed = true;
+        }
+    }
+
     public void Reopen(DocumentStoreOptions? options = null)
     {
-        Store.Dispose();
-        Store = DocumentStore.Open(FilePath, options ?? new DocumentStoreOptions { Durability = Store.Durability });
+        DocumentStoreOptions reopen = options ?? new DocumentStoreOptions { Durability = Store.Durability };
+        Close();
+        Store = DocumentStore.Open(FilePath, reopen);
+        _closed = false;
     }
 
     public void Dispose()
     {
-        Store.Dispose();
+        Close();
         Directory.Delete(_folder, recursive: true);
     }
 }

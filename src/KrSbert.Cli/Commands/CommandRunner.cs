@@ -4,6 +4,7 @@ using KrSbert.Embedding;
 using KrSbert.Embedding.Models;
 using KrSbert.Search.Collections;
 using KrSbert.Storage;
+using KrSbert.Storage.Backups;
 
 namespace KrSbert.Cli.Commands;
 
@@ -36,6 +37,8 @@ internal static class CommandRunner
         }, $"server: {rpc.StatusCode}: {rpc.Status.Detail}"),
         StoreLockedException => (ExitCodes.Locked, e.Message),
         CollectionUnavailableException => (ExitCodes.Failure, e.Message),
+        InvalidBackupException => (ExitCodes.VerificationFailed, e.Message),
+        StoreUnreadableException => (ExitCodes.Failure, e.Message),
         CollectionMismatchException mismatch => (ExitCodes.BadInput, $"{mismatch.Field}: {mismatch.Message}"),
         ModelFolderException => (ExitCodes.BadModel, $"model: {e.Message}"),
         InputFormatException or InvalidTextException or FormatException or ArgumentOutOfRangeException

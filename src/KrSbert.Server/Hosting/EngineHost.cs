@@ -6,6 +6,7 @@ using KrSbert.Embedding.Models;
 using KrSbert.Search;
 using KrSbert.Server.Metrics;
 using KrSbert.Server.Options;
+using KrSbert.Storage;
 using Microsoft.Extensions.Options;
 
 namespace KrSbert.Server.Hosting;
@@ -145,6 +146,13 @@ public sealed class EngineHost(
             OnWritesAvailableChanged(engine.Store, EventArgs.Empty);
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
             Log.Serving(_logger, engine.ListCollections().Count, _embedder.Model.Name);
+        }
+        catch (StoreUnreadableException e)
+        {
+            // The message says what to do; a stack trace would bury it.
+            Log.DatabaseUnreadable(_logger, e.Message);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
