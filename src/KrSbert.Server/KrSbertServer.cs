@@ -1,4 +1,5 @@
 using Grpc.HealthCheck;
+using KrSbert.Server.Binding;
 using KrSbert.Server.Hosting;
 using KrSbert.Server.Interceptors;
 using KrSbert.Server.Metrics;
@@ -45,7 +46,7 @@ public static class KrSbertServer
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<AccessInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
-        });
+        }).AnswerMalformedRequestsWithInvalidArgument();
         builder.Services.AddGrpcReflection();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
