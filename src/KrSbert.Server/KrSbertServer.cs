@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace KrSbert.Server;
 
 /// <summary>Builds the gRPC server: configuration, options checked at start, Kestrel endpoints, services.</summary>
-public static class KrSbertServer
+public static partial class KrSbertServer
 {
     /// <summary>Short flags for the usual settings: <c>--data</c>, <c>--model</c>, <c>--listen</c>, <c>--api-key</c>, <c>--metrics</c>.</summary>
     public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>
@@ -32,7 +32,7 @@ public static class KrSbertServer
 
         builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
-        ServerOptions settings = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        ServerOptions settings = BindSettings(builder.Configuration);
         ConfigureKestrel(builder, settings);
 
         builder.Services.AddSingleton<ServerMetrics>();
@@ -49,6 +49,8 @@ public static class KrSbertServer
         }).AnswerMalformedRequestsWithInvalidArgument();
         builder.Services.AddGrpcReflection();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        // A failed start is raised to the caller, which reports it once in a line (see StartAsync), not as a stack trace here.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
         WebApplication app = builder.Build();
         app.MapGrpcService<CollectionsService>();

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+using KrSbert.Cli.Tests;
+
+namespace KrSbert.Server.IntegrationTests;
+
+/// <summary>
+/// The server started as users start it (<c>dotnet run --project src/KrSbert.Server</c>, <c>krsbert serve</c>) with a
+/// port taken or a bad setting: one line on standard error naming the setting, the documented exit code, no stack trace.
+/// </summary>
+public sealed class StartupFailureTests : IDisposable
+{
+    private const int BadSetting = 2;
+    private const int CannotListen = 9;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "krsbert-start-" + Guid.NewGuid().ToString("N"));
+
+    public static TheoryData<string> Hosts => ["server", "serve"];
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_taken_metrics_port_is_one_line_naming_MetricsListen_and_exit_code_9(string host)
+    {
+        using var taken = Occupy(out int port);
+        string grpc = $"127.0.0.1:{TestServer.FreePort()}";
+
+        var result = await StartAsync(host, "--listen", grpc, "--metrics", $"127.0.0.1:{port}");
+
+        AssertOneLine(result, CannotListen, $"KrSbert:MetricsListen 127.0.0.1:{port}: address already in use");
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_taken_grpc_port_is_one_line_naming_Listen_and_exit_code_9(string host)
+    {
+        using var taken = Occupy(out int port);
+
+        var result = await StartAsync(host, "--listen", $"127.0.0.1:{port}", "--metrics", $"127.0.0.1:{TestServer.FreePort()}");
+
+        AssertOneLine(result, CannotListen, $"KrSbert:Listen 127.0.0.1:{port}: address already in use");
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_setting_out_of_range_is_one_line_naming_it_and_exit_code_2(string host)
+    {
+        var result = await StartAsync(host, "--KrSbert:Limits:MaxTopK=0", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Limits:MaxTopK is 0; it must be between 1 and 10000.");
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_word_where_a_number_belongs_is_one_line_naming_the_setting_and_exit_code_2(string host)
+    {
+        var result = await StartAsync(host, "--KrSbert:Limits:MaxTopK=many", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "'many' at 'KrSbert:Limits:MaxTopK'");
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task Metrics_on_the_grpc_port_is_one_line_naming_both_settings_and_exit_code_2(string host)
+    {
+        string address = $"127.0.0.1:{TestServer.FreePort()}";
+
+        var result = await StartAsync(host, "--listen", address, "--metrics", address);
+
+        AssertOneLine(result, BadSetting, $"KrSbert:MetricsListen '{address}' is the port of KrSbert:Listen '{address}'");
+    }
+
+    private Task<KrSbertProcess.Result> StartAsync(string host, params string[] arguments) => host == "server"
+        ? KrSbertProcess.RunProgramAsync("KrSbert.Server.dll", null, Timeout, ["--data", _data, .. arguments])
+        : KrSbertProcess.RunProgramAsync("krsbert.dll", null, Timeout, ["serve", "--data", _data, .. arguments]);
+
+    private static TcpListener Occupy(out int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        return listener;
+    }
+
+    private static void AssertOneLine(KrSbertProcess.Result result, int exitCode, string expected)
+    {
+        string[] lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"standard error has {lines.Length} lines:\n{result.Error}");
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.DoesNotContain("   at ", result.Error + result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", result.Error + result.Output, StringComparison.Ordinal);
+    }
+}
