@@ -10,7 +10,9 @@ namespace KrSbert.Cli.Commands.Soak;
 /// <summary>
 /// <c>krsbert bench soak-worker DATA FIRST_ID SEED</c> (hidden): ingests until killed, printing "ack ID" once an
 /// upsert of ID has returned, and "deleting ID" before and "del ID" after a delete (a kill in between leaves
-/// that document's fate open). The soak benchmark and the crash-safety test kill it at random moments.
+/// that document's fate open). The soak benchmark and the crash-safety test kill it at random moments. It also
+/// stops when its standard input closes: the parent holds it open, so a parent that dies (a test host killed for
+/// hanging) takes the worker with it instead of leaving it to fill the disk.
 /// </summary>
 internal static class SoakWorkerCommand
 {
@@ -21,8 +23,11 @@ internal static class SoakWorkerCommand
         var seed = new Argument<int>("seed");
         var command = new Command("soak-worker", "Ingest until killed (used by bench soak)") { data, firstId, seed };
         command.Hidden = true;
-        command.SetAction(async (result, cancellationToken) =>
+        command.SetAction(async (result, cancelled) =>
         {
+            using var orphaned = CancellationTokenSource.CreateLinkedTokenSource(cancelled);
+            _ = Task.Run(() => StopWhenInputClosesAsync(orphaned), CancellationToken.None);
+            CancellationToken cancellationToken = orphaned.Token;
             long nextId = result.GetValue(firstId);
             int seedValue = result.GetValue(seed);
             var random = new Random(seedValue);
@@ -63,5 +68,19 @@ internal static class SoakWorkerCommand
             return 0;
         });
         return command;
+    }
+
+    private static async Task StopWhenInputClosesAsync(CancellationTokenSource stop)
+    {
+        await using Stream input = Console.OpenStandardInput();
+        await input.CopyToAsync(Stream.Null).ConfigureAwait(false);
+        try
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The worker finished first.
+        }
     }
 }
