@@ -7,15 +7,27 @@ namespace KrSbert.Server;
 public static partial class KrSbertServer
 {
     /// <summary>Builds, starts and serves until shutdown (SIGTERM, Ctrl+C or <paramref name="cancellationToken"/>).</summary>
-    /// <returns>The exit code: 0, or 1 when the model or the collections could not be opened.</returns>
-    /// <exception cref="ServerStartException">A setting is wrong or a listen address cannot be used.</exception>
+    /// <returns>The exit code: 0, or 1 when opening the model or the collections failed unexpectedly.</returns>
+    /// <exception cref="ServerStartException">A setting is wrong, a listen address cannot be used, or the model or data folder cannot be opened.</exception>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         WebApplication app = Build(args);
         await using (app.ConfigureAwait(false))
         {
-            await StartAsync(app, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await StartAsync(app, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && app.Lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // Stopped while Kestrel was binding: the model or data folder failed to open (reported below) or SIGTERM came.
+            }
+
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            if (app.Services.GetRequiredService<Hosting.EngineHost>().OpenFailure is { } failure)
+            {
+                throw failure;
+            }
         }
 
         return Environment.ExitCode;

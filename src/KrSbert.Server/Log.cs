@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Warning, "No model folder configured and ./models/kr-sbert is absent: using the embedded English-only {Model}. Korean text needs KR-SBERT (see README, 'Bringing KR-SBERT').")]
     public static partial void EmbeddedModel(ILogger logger, string model);
+
+    [LoggerMessage(7, LogLevel.Critical, "The server cannot open its model or data folder, stopping: {Reason}")]
+    public static partial void OpenFailedBecause(ILogger logger, string reason);
 }

@@ -77,9 +77,49 @@ public sealed class StartupFailureTests : IDisposable
         AssertOneLine(result, BadSetting, $"KrSbert:MetricsListen '{address}' is the port of KrSbert:Listen '{address}'");
     }
 
-    private Task<KrSbertProcess.Result> StartAsync(string host, params string[] arguments) => host == "server"
-        ? KrSbertProcess.RunProgramAsync("KrSbert.Server.dll", null, Timeout, ["--data", _data, .. arguments])
-        : KrSbertProcess.RunProgramAsync("krsbert.dll", null, Timeout, ["serve", "--data", _data, .. arguments]);
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_data_folder_that_is_a_file_is_one_line_naming_DataDirectory_and_exit_code_2(string host)
+    {
+        Directory.CreateDirectory(_data);
+        string file = Path.Combine(_data, "not-a-folder");
+        await File.WriteAllTextAsync(file, "x");
+
+        var result = await StartAsync(host, "--data", file, "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, $"KrSbert:DataDirectory {file}: ");
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_model_folder_without_a_model_is_one_line_naming_ModelDirectory_and_exit_code_3(string host)
+    {
+        string model = Directory.CreateDirectory(Path.Combine(_data, "empty-model")).FullName;
+
+        var result = await StartAsync(host, "--model", model, "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, 3, $"KrSbert:ModelDirectory {model}: modules.json: is missing");
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_data_folder_held_by_a_running_server_is_one_line_naming_DataDirectory_and_exit_code_6(string host)
+    {
+        await using var running = await TestServer.StartAsync();
+
+        var result = await StartAsync(host, "--data", running.DataDirectory, "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, 6, $"KrSbert:DataDirectory {running.DataDirectory}: ");
+        Assert.Contains("in use by another process", result.Error, StringComparison.Ordinal);
+    }
+
+    private Task<KrSbertProcess.Result> StartAsync(string host, params string[] arguments)
+    {
+        string[] data = arguments.Contains("--data") ? [] : ["--data", _data];
+        return host == "server"
+            ? KrSbertProcess.RunProgramAsync("KrSbert.Server.dll", null, Timeout, [.. data, .. arguments])
+            : KrSbertProcess.RunProgramAsync("krsbert.dll", null, Timeout, ["serve", .. data, .. arguments]);
+    }
 
     private static TcpListener Occupy(out int port)
     {
