@@ -18,7 +18,7 @@ public class MalformedRequestTests
     [Fact]
     public async Task A_body_that_is_not_protobuf_is_invalid_argument_naming_the_message_type_for_every_kind_of_call()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync().WaitAsync(Timeout);
         await new Collections.CollectionsClient(server.Channel).CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
         (string Path, string MessageType)[] calls =
         [
@@ -48,7 +48,7 @@ public class MalformedRequestTests
     [Fact]
     public async Task A_client_stream_that_turns_to_garbage_after_a_good_message_is_invalid_argument()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync().WaitAsync(Timeout);
         await new Collections.CollectionsClient(server.Channel).CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
         byte[] good = Frame(new IngestRequest { Collection = "docs", Document = new Document { Id = "a", Text = "A man plays a flute." } }.ToByteArray());
 
@@ -61,7 +61,7 @@ public class MalformedRequestTests
     [Fact]
     public async Task Well_formed_calls_still_reach_the_services_after_a_malformed_one()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync().WaitAsync(Timeout);
         var collections = new Collections.CollectionsClient(server.Channel);
         await collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
         await new Documents.DocumentsClient(server.Channel).UpsertAsync(new UpsertRequest { Collection = "docs", Documents = { new Document { Id = "a", Text = "A man plays a flute." } } }).ResponseAsync.WaitAsync(Timeout);

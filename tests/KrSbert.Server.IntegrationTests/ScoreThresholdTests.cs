@@ -11,7 +11,7 @@ public class ScoreThresholdTests
     [Fact]
     public async Task Query_and_query_batch_refuse_a_score_threshold_that_is_not_finite()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync().WaitAsync(Timeout);
         var search = new SearchApi.SearchClient(server.Channel);
         await new Collections.CollectionsClient(server.Channel).CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
         await new Documents.DocumentsClient(server.Channel).UpsertAsync(new UpsertRequest { Collection = "docs", Documents = { new Document { Id = "a", Text = "A man plays a flute." } } }).ResponseAsync.WaitAsync(Timeout);

@@ -83,7 +83,7 @@ public sealed class StartupFailureTests : IDisposable
     {
         Directory.CreateDirectory(_data);
         string file = Path.Combine(_data, "not-a-folder");
-        await File.WriteAllTextAsync(file, "x");
+        await File.WriteAllTextAsync(file, "x").WaitAsync(Timeout);
 
         var result = await StartAsync(host, "--data", file, "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
 
@@ -105,7 +105,7 @@ public sealed class StartupFailureTests : IDisposable
     [MemberData(nameof(Hosts))]
     public async Task A_data_folder_held_by_a_running_server_is_one_line_naming_DataDirectory_and_exit_code_6(string host)
     {
-        await using var running = await TestServer.StartAsync();
+        await using var running = await TestServer.StartAsync().WaitAsync(Timeout);
 
         var result = await StartAsync(host, "--data", running.DataDirectory, "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
 
