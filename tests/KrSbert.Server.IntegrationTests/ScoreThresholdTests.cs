@@ -25,6 +25,7 @@ public class ScoreThresholdTests
         var good = new QueryRequest { Collection = "docs", Text = "flute", ScoreThreshold = 0.1f };
         var bad = new QueryRequest { Collection = "docs", Text = "flute", ScoreThreshold = float.NaN };
         errors.Add(await Assert.ThrowsAsync<RpcException>(() => search.QueryBatchAsync(new QueryBatchRequest { Queries = { good, bad } }).ResponseAsync.WaitAsync(Timeout)));
+        Assert.Contains("queries[1]: score_threshold is NaN", errors[^1].Status.Detail, StringComparison.Ordinal);
         var answered = await search.QueryBatchAsync(new QueryBatchRequest { Queries = { good } }).ResponseAsync.WaitAsync(Timeout);
 
         Assert.All(errors, e =>

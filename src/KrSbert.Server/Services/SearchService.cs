@@ -1,6 +1,7 @@
 using Grpc.Core;
 using KrSbert.Protos.V1;
 using KrSbert.Search;
+using KrSbert.Search.Querying;
 using KrSbert.Server.Hosting;
 using KrSbert.Server.Mapping;
 using KrSbert.Server.Options;
@@ -23,9 +24,22 @@ internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> opt
         }
 
         // Concurrent queries share embedding batches through the batcher.
-        var results = await Task.WhenAll(request.Queries.Select(q => host.Engine.SearchAsync(q.Collection, ProtoMapper.ToSearch(q), context.CancellationToken)));
+        var results = await Task.WhenAll(request.Queries.Select((q, i) => QueryItemAsync(i, q, context.CancellationToken)));
         var response = new QueryBatchResponse();
         response.Results.AddRange(results.Select(ProtoMapper.ToProto));
         return response;
+    }
+
+    /// <summary>One query of a batch; a bad field is named with its place in the batch (queries[3]: score_threshold ...).</summary>
+    private async Task<SearchResult> QueryItemAsync(int index, QueryRequest query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await host.Engine.SearchAsync(query.Collection, ProtoMapper.ToSearch(query), cancellationToken);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"queries[{index}]: {e.Message}", e);
+        }
     }
 }
