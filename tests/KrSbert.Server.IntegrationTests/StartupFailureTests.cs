@@ -113,6 +113,14 @@ public sealed class StartupFailureTests : IDisposable
         Assert.Contains("in use by another process", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Serve_refuses_a_mistyped_option_instead_of_ignoring_it()
+    {
+        var result = await StartAsync("serve", "--lisen", "127.0.0.1:1");
+
+        AssertOneLine(result, BadSetting, "unknown argument '--lisen'");
+    }
+
     private Task<KrSbertProcess.Result> StartAsync(string host, params string[] arguments)
     {
         string[] data = arguments.Contains("--data") ? [] : ["--data", _data];

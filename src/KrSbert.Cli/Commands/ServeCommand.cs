@@ -28,6 +28,11 @@ internal static class ServeCommand
                 }
             }
 
+            if (UnknownArgument(result.UnmatchedTokens) is { } unknown)
+            {
+                return CommandRunner.Fail(ExitCodes.BadInput, $"serve: unknown argument '{unknown}'; settings take the form --KrSbert:Key=value");
+            }
+
             args.AddRange(result.UnmatchedTokens);
             try
             {
@@ -40,5 +45,26 @@ internal static class ServeCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// The first token that is neither a configuration key (<c>--KrSbert:Limits:MaxTopK=100</c>, or the key and its
+    /// value as two tokens) nor such a value: a mistyped option is an error, not a setting silently ignored.
+    /// </summary>
+    private static string? UnknownArgument(IReadOnlyList<string> tokens)
+    {
+        bool valueExpected = false;
+        foreach (string token in tokens)
+        {
+            bool key = token.StartsWith("--", StringComparison.Ordinal) && token.Contains(':', StringComparison.Ordinal);
+            if (!key && !valueExpected)
+            {
+                return token;
+            }
+
+            valueExpected = key && !token.Contains('=', StringComparison.Ordinal);
+        }
+
+        return null;
     }
 }
