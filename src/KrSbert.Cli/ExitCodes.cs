@@ -29,6 +29,9 @@ internal static class ExitCodes
     /// <summary>The server wants an API key (<c>--api-key</c> or <c>KRSBERT_API_KEY</c>) or refused the one given.</summary>
     public const int Unauthenticated = 8;
 
+    /// <summary><c>krsbert serve</c> cannot listen on an address (in use, not on this machine, not permitted); the message names the setting.</summary>
+    public const int CannotListen = KrSbert.Server.ServerStartException.CannotListen;
+
     /// <summary>Interrupted (Ctrl+C).</summary>
     public const int Cancelled = 130;
 }

@@ -16,7 +16,7 @@ public sealed partial class SearchEngine
     /// The top-k documents for a text or vector query, a document scoring as its best chunk. With a filter,
     /// the result is the true top-k among matching documents whenever at least k match.
     /// </summary>
-    /// <exception cref="ArgumentException">Neither or both of text and vector, a bad vector, top_k below 1, or a bad filter.</exception>
+    /// <exception cref="ArgumentException">Neither or both of text and vector, a bad vector, top_k below 1, a score_threshold that is not finite, or a bad filter.</exception>
     /// <exception cref="LimitExceededException">top_k is over the limit.</exception>
     /// <exception cref="CollectionMismatchException">The vector's dimension or the collection's model does not fit.</exception>
     public async Task<SearchResult> SearchAsync(string collection, SearchRequest request, CancellationToken cancellationToken = default)
@@ -181,6 +181,12 @@ public sealed partial class SearchEngine
         if (request.EfSearch is < 1 or > 10_000)
         {
             throw new ArgumentException($"ef_search is {request.EfSearch}; it must be between 1 and 10000.", nameof(request));
+        }
+
+        if (request.ScoreThreshold is { } threshold && !float.IsFinite(threshold))
+        {
+            // NaN compares false with every score, so it would silently return no hits.
+            throw new ArgumentException($"score_threshold is {(float.IsNaN(threshold) ? "NaN" : threshold > 0 ? "Infinity" : "-Infinity")}; it must be a finite number.", nameof(request));
         }
 
         request.Filter.Validate();

@@ -1,4 +1,5 @@
 using Grpc.HealthCheck;
+using KrSbert.Server.Binding;
 using KrSbert.Server.Hosting;
 using KrSbert.Server.Interceptors;
 using KrSbert.Server.Metrics;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace KrSbert.Server;
 
 /// <summary>Builds the gRPC server: configuration, options checked at start, Kestrel endpoints, services.</summary>
-public static class KrSbertServer
+public static partial class KrSbertServer
 {
     /// <summary>Short flags for the usual settings: <c>--data</c>, <c>--model</c>, <c>--listen</c>, <c>--api-key</c>, <c>--metrics</c>.</summary>
     public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>
@@ -31,7 +32,7 @@ public static class KrSbertServer
 
         builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
-        ServerOptions settings = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        ServerOptions settings = BindSettings(builder.Configuration);
         ConfigureKestrel(builder, settings);
 
         builder.Services.AddSingleton<ServerMetrics>();
@@ -45,9 +46,11 @@ public static class KrSbertServer
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<AccessInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
-        });
+        }).AnswerMalformedRequestsWithInvalidArgument();
         builder.Services.AddGrpcReflection();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        // A failed start is raised to the caller, which reports it once in a line (see StartAsync), not as a stack trace here.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
         WebApplication app = builder.Build();
         app.MapGrpcService<CollectionsService>();

@@ -27,4 +27,7 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Critical, "{Message} Stopping.")]
     public static partial void DatabaseUnreadable(ILogger logger, string message);
+
+    [LoggerMessage(7, LogLevel.Critical, "The server cannot open its model or data folder, stopping: {Reason}")]
+    public static partial void OpenFailedBecause(ILogger logger, string reason);
 }

@@ -4,6 +4,7 @@ using KrSbert.Index.Tests.TestSupport;
 
 namespace KrSbert.Index.Tests;
 
+[Trait("Category", "Slow")]
 public class ConcurrencyTests
 {
     private static readonly ClusteredData s_data = new(count: 6_000, dimensions: 32, queries: 50, seed: 31);

@@ -3,6 +3,7 @@ using KrSbert.Search.Querying;
 
 namespace KrSbert.Search.Tests;
 
+[Trait("Category", "Slow")]
 public class ConcurrencyTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 
 namespace KrSbert.Search.Tests;
 
+[Trait("Category", "Slow")]
 public class CrashSafetyTests(ITestOutputHelper output)
 {
     private const int Rounds = 20;

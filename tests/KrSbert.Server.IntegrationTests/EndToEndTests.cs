@@ -74,6 +74,7 @@ public class EndToEndTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task Two_clients_query_while_one_ingests_without_errors()
     {
         await using var server = await TestServer.StartAsync();

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using KrSbert.Server;
-using Microsoft.Extensions.Hosting;
 
 namespace KrSbert.Cli.Commands;
 
@@ -14,7 +13,9 @@ internal static class ServeCommand
         var listen = new Option<string?>("--listen") { Description = "gRPC address host:port (default 127.0.0.1:50051)" };
         var apiKey = new Option<string?>("--api-key") { Description = "Require this key in metadata x-api-key" };
         var metrics = new Option<string?>("--metrics") { Description = "Prometheus address host:port (default 127.0.0.1:9464; empty: off)" };
-        var command = new Command("serve", "Run the server") { data, model, listen, apiKey, metrics };
+        // Any other setting passes through as the server takes it: --KrSbert:Limits:MaxTopK=100.
+        var command = new Command("serve", "Run the server (other settings: --KrSbert:Key=value)") { data, model, listen, apiKey, metrics };
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (result, cancellationToken) =>
         {
             var args = new List<string>();
@@ -27,19 +28,43 @@ internal static class ServeCommand
                 }
             }
 
+            if (UnknownArgument(result.UnmatchedTokens) is { } unknown)
+            {
+                return CommandRunner.Fail(ExitCodes.BadInput, $"serve: unknown argument '{unknown}'; settings take the form --KrSbert:Key=value");
+            }
+
+            args.AddRange(result.UnmatchedTokens);
             try
             {
-                await using var app = KrSbertServer.Build([.. args]);
-                await app.StartAsync(cancellationToken);
                 // Ctrl+C or SIGTERM stops the host gracefully: in-flight calls finish, snapshots are saved.
-                await app.WaitForShutdownAsync(cancellationToken);
-                return Environment.ExitCode;
+                return await KrSbertServer.RunAsync([.. args], cancellationToken);
             }
-            catch (Microsoft.Extensions.Options.OptionsValidationException e)
+            catch (ServerStartException e)
             {
-                return CommandRunner.Fail(ExitCodes.BadInput, e.Message);
+                return CommandRunner.Fail(e.ExitCode, e.Message);
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// The first token that is neither a configuration key (<c>--KrSbert:Limits:MaxTopK=100</c>, or the key and its
+    /// value as two tokens) nor such a value: a mistyped option is an error, not a setting silently ignored.
+    /// </summary>
+    private static string? UnknownArgument(IReadOnlyList<string> tokens)
+    {
+        bool valueExpected = false;
+        foreach (string token in tokens)
+        {
+            bool key = token.StartsWith("--", StringComparison.Ordinal) && token.Contains(':', StringComparison.Ordinal);
+            if (!key && !valueExpected)
+            {
+                return token;
+            }
+
+            valueExpected = key && !token.Contains('=', StringComparison.Ordinal);
+        }
+
+        return null;
     }
 }

@@ -34,6 +34,7 @@ public sealed class EngineHost(
     private SearchEngine? _engine;
     private SentenceEmbedder? _embedder;
     private EmbeddingBatcher? _batcher;
+    private ServerStartException? _openFailure;
 
     /// <summary>The engine once open.</summary>
     /// <exception cref="RpcException">UNAVAILABLE while collections are still opening.</exception>
@@ -44,6 +45,9 @@ public sealed class EngineHost(
 
     /// <summary>The shared batcher for short texts.</summary>
     public EmbeddingBatcher Batcher => _batcher ?? throw new RpcException(new Status(StatusCode.Unavailable, "The server is opening its collections; retry shortly."));
+
+    /// <summary>Why opening failed, when it is the operator's to fix (a model folder, a data folder in use); null otherwise.</summary>
+    public ServerStartException? OpenFailure => Volatile.Read(ref _openFailure);
 
     /// <summary>Completes when the engine is open (or failed to open).</summary>
     public Task Ready => _opening ?? Task.CompletedTask;
@@ -95,9 +99,11 @@ public sealed class EngineHost(
 
     private async Task OpenAsync(CancellationToken stopping)
     {
+        ServerOptions settings = options.Value;
+        string? folder = null;
+        bool loadingModel = true;
         try
         {
-            ServerOptions settings = options.Value;
             // Spinning ONNX Runtime threads would take the cores from gRPC, HNSW and LiteDB between batches.
             var embedderOptions = new EmbedderOptions
             {
@@ -106,7 +112,7 @@ public sealed class EngineHost(
                 OnnxRuntime = new Embedding.Inference.OnnxRuntimeOptions { AllowSpinning = false },
             };
             ILogger modelLogger = loggers.CreateLogger("KrSbert.Model");
-            string? folder = settings.ModelDirectory is { Length: > 0 } configured ? configured
+            folder = settings.ModelDirectory is { Length: > 0 } configured ? configured
                 : Directory.Exists(Path.Combine("models", "kr-sbert")) ? Path.Combine("models", "kr-sbert") : null;
             if (folder is null)
             {
@@ -114,6 +120,7 @@ public sealed class EngineHost(
             }
 
             _embedder = folder is null ? SentenceEmbedder.LoadDefault(embedderOptions, modelLogger) : SentenceEmbedder.LoadFolder(folder, embedderOptions, modelLogger);
+            loadingModel = false;
             _batcher = new EmbeddingBatcher(_embedder, settings.EmbeddingBatchSize, TimeSpan.FromMilliseconds(settings.EmbeddingBatchWaitMilliseconds));
             _batcher.BatchCompleted += metrics.RecordEmbeddingBatch;
             var engineOptions = new SearchEngineOptions
@@ -156,8 +163,18 @@ public sealed class EngineHost(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            Log.OpenFailed(_logger, e);
-            Environment.ExitCode = 1;
+            ServerStartException? failure = OpeningFailure.Describe(e, loadingModel, folder, settings.DataDirectory);
+            if (failure is null)
+            {
+                Log.OpenFailed(_logger, e);
+            }
+            else
+            {
+                Log.OpenFailedBecause(_logger, failure.Message);
+                Volatile.Write(ref _openFailure, failure);
+            }
+
+            Environment.ExitCode = failure?.ExitCode ?? 1;
             lifetime.StopApplication();
         }
     }

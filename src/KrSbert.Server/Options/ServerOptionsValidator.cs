@@ -29,6 +29,10 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         {
             errors.Add($"KrSbert:MetricsListen '{metrics}' is not host:port (e.g. 127.0.0.1:9464); leave it empty to turn metrics off.");
         }
+        else if (TryParseEndpoint(options.Listen, out var grpc) && TryParseEndpoint(options.MetricsListen, out var metricsEndpoint) && Overlap(grpc, metricsEndpoint))
+        {
+            errors.Add($"KrSbert:MetricsListen '{options.MetricsListen}' is the port of KrSbert:Listen '{options.Listen}'; give metrics a port of its own.");
+        }
 
         if (!TryParseDurability(options.Durability, out _))
         {
@@ -102,6 +106,12 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         endpoint = new IPEndPoint(address, port);
         return true;
     }
+
+    /// <summary>Two endpoints on one port that the same socket address would serve (one of them on every interface, or one address).</summary>
+    private static bool Overlap(IPEndPoint a, IPEndPoint b) =>
+        a.Port == b.Port && a.Port != 0 && (a.Address.Equals(b.Address) || IsAnyAddress(a.Address) || IsAnyAddress(b.Address));
+
+    private static bool IsAnyAddress(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 
     private static void Positive(List<string> errors, string name, int value)
     {

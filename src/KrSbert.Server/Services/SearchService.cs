@@ -1,6 +1,7 @@
 using Grpc.Core;
 using KrSbert.Protos.V1;
 using KrSbert.Search;
+using KrSbert.Search.Querying;
 using KrSbert.Server.Hosting;
 using KrSbert.Server.Mapping;
 using KrSbert.Server.Options;
