@@ -13,6 +13,7 @@ public sealed partial class HnswIndex
 
     private long _exactScans;
     private long _filteredGraphSearches;
+    private long _smallMatchScans;
 
     /// <summary>
     /// The <paramref name="k"/> nearest keys to <paramref name="query"/>, best first (see <see cref="VectorHit.Score"/>).
@@ -27,12 +28,14 @@ public sealed partial class HnswIndex
     /// estimates how selective it is). Filtered results never come up short because the graph's nearest
     /// entries were filtered out:
     /// <list type="bullet">
-    /// <item>when few keys pass (estimated from a sample), or the index is small, every passing key is scored:
+    /// <item>when the passing vectors (estimated from a sample of keys) take at most
+    /// <see cref="HnswOptions.FullScanThresholdBytes"/> as stored, when a scan is estimated to cost less than the graph
+    /// search (see <see cref="FilteredSearchPlan.Choose"/>), or when the index is small, every passing key is scored:
     /// the result is exact, over the vectors as stored;</item>
-    /// <item>otherwise the graph is searched for a candidate list sized to the estimated pass rate (ef raised to
-    /// at least its length) and the candidates are filtered; the list grows fourfold until k passing hits lie
-    /// in its better half, and becomes an exact scan once it would cover an eighth of the index. These hits are
-    /// as approximate as an unfiltered search at that ef, which is larger than the default.</item>
+    /// <item>otherwise the graph is searched for a candidate list of ef / pass rate (so that about ef candidates
+    /// pass) and the candidates are filtered; the list grows fourfold until k passing hits lie in its better half,
+    /// and becomes an exact scan once it would cover an eighth of the index, or when the graph reaches fewer than
+    /// k passing keys. These hits are as approximate as an unfiltered search at the same ef, not exact.</item>
     /// </list>
     /// </param>
     /// <exception cref="ArgumentException">The query has the wrong length, a non-finite value, or (cosine) a zero norm.</exception>
@@ -148,19 +151,20 @@ public sealed partial class HnswIndex
             return ScanExact(query, k, filter);
         }
 
-        double passRate = SamplePassRate(filter);
+        FilteredSearchPlan plan = FilteredSearchPlan.Choose(Options, live, SamplePassRate(filter), k, ef);
+        if (plan.Path == FilteredSearchPath.ScanSmallMatch)
+        {
+            Interlocked.Increment(ref _smallMatchScans);
+            return ScanExact(query, k, filter);
+        }
 
-        // A scan costs one distance per passing key; a graph search for c candidates costs some 16c. With
-        // c ≈ 2k / rate that favours the scan while passing² < 32·k·live (for k = 10: under 1.8k keys pass
-        // of 10k, under 5.7k of 100k, under 18k of 1M).
-        double passing = passRate * live;
-        if (passRate == 0 || passing * passing < 32.0 * k * live)
+        if (plan.Path == FilteredSearchPath.ScanCheaper)
         {
             return ScanExact(query, k, filter);
         }
 
         Interlocked.Increment(ref _filteredGraphSearches);
-        long wanted = Math.Max(ef, (long)Math.Ceiling(2 * k / passRate));
+        long wanted = plan.Candidates;
         while (wanted * 8 < live)
         {
             VectorHit[] candidates = GraphCandidates(query, (int)wanted, out int found);
@@ -181,6 +185,8 @@ public sealed partial class HnswIndex
                 return [.. hits];
             }
 
+            // Fewer than k passing among everything the graph reached (removed entries can cut it off):
+            // only a scan can tell whether more pass.
             if (found < wanted)
             {
                 break;
