@@ -9,12 +9,12 @@ internal enum FilteredSearchPath
     /// <summary>Every passing key is scored: the estimated scan costs less than the graph search.</summary>
     ScanCheaper,
 
-    /// <summary>The graph is searched for <see cref="FilteredSearchPlan.Candidates"/> candidates, which are then filtered.</summary>
+    /// <summary>The graph is searched with the filter applied inside the search (see <see cref="FilteredSearchPlan.Visits"/>).</summary>
     Graph,
 }
 
 /// <summary>
-/// The choice between an exact scan and a post-filtered graph search for one filtered query, with the estimates
+/// The choice between an exact scan and a filtered graph search for one filtered query, with the estimates
 /// behind it (for tests and benchmarks).
 /// </summary>
 /// <param name="Path">The path chosen.</param>
@@ -22,8 +22,8 @@ internal enum FilteredSearchPath
 /// <param name="MatchingBytes">Bytes the passing vectors take as stored.</param>
 /// <param name="ScanCost">Estimated scalar operations of the scan.</param>
 /// <param name="GraphCost">Estimated scalar operations of the graph search.</param>
-/// <param name="Candidates">The graph's candidate list length: ef / pass rate, at least ef and 2k / pass rate.</param>
-internal readonly record struct FilteredSearchPlan(FilteredSearchPath Path, double Matching, double MatchingBytes, double ScanCost, double GraphCost, long Candidates)
+/// <param name="Visits">Nodes the graph search is estimated to expand: max(ef, k) / pass rate; 0 when nothing passed in the sample.</param>
+internal readonly record struct FilteredSearchPlan(FilteredSearchPath Path, double Matching, double MatchingBytes, double ScanCost, double GraphCost, long Visits)
 {
     /// <summary>
     /// Chooses the path for a filter passing <paramref name="passRate"/> of <paramref name="live"/> keys.
@@ -32,11 +32,10 @@ internal readonly record struct FilteredSearchPlan(FilteredSearchPath Path, doub
     /// The cost model counts scalar multiply-adds and is kept deliberately coarse:
     /// <list type="bullet">
     /// <item>scan ≈ matching x dimensions: one distance per passing key (the filter call per key is cheap next to it);</item>
-    /// <item>graph ≈ candidates x 2M x dimensions: a search with a candidate list of length c expands about c nodes
-    /// and measures each one's base-layer neighbours (up to 2M). The descent through the upper layers, some
-    /// log2(N) x M distances, is small next to it and left out. Candidates = ef / pass rate, since post-filtering
-    /// keeps only that share of the list; keeping about ef passing candidates is what makes filtered recall match
-    /// unfiltered recall at the same ef.</item>
+    /// <item>graph ≈ visits x 2M x dimensions: the search expands nodes and measures each one's base-layer
+    /// neighbours (up to 2M). With the filter inside the search its candidate list holds ef passing entries, and
+    /// finding them means expanding about ef / pass rate nodes. The descent through the upper layers, some
+    /// log2(N) x M distances, is small next to it and left out.</item>
     /// </list>
     /// The scan wins while pass rate² x N &lt; ef x 2M: for ef 64 and M 16, below ~32% passing of 20k keys,
     /// 14% of 100k, 4.5% of 1M. Independently of the estimate, matching sets of at most
@@ -47,15 +46,14 @@ internal readonly record struct FilteredSearchPlan(FilteredSearchPath Path, doub
         int dimensions = options.Dimensions;
         double matching = passRate * live;
         double bytes = matching * dimensions * options.BytesPerScalar;
-        int listLength = Math.Max(ef, k);
-        long candidates = passRate <= 0 ? 0 : (long)Math.Ceiling(Math.Max(listLength, 2.0 * k) / passRate);
+        long visits = passRate <= 0 ? 0 : (long)Math.Ceiling(Math.Max(ef, k) / passRate);
         double scanCost = matching * dimensions;
-        double graphCost = passRate <= 0 ? double.PositiveInfinity : (double)candidates * 2 * options.M * dimensions;
+        double graphCost = passRate <= 0 ? double.PositiveInfinity : (double)visits * 2 * options.M * dimensions;
 
         // A sample in which nothing passes estimates 0 bytes: the scan finds whatever few keys do pass.
         FilteredSearchPath path = bytes <= options.FullScanThresholdBytes
             ? FilteredSearchPath.ScanSmallMatch
             : scanCost <= graphCost ? FilteredSearchPath.ScanCheaper : FilteredSearchPath.Graph;
-        return new FilteredSearchPlan(path, matching, bytes, scanCost, graphCost, candidates);
+        return new FilteredSearchPlan(path, matching, bytes, scanCost, graphCost, visits);
     }
 }

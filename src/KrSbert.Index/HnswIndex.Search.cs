@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using KrSbert.Index.Native;
 
 namespace KrSbert.Index;
@@ -32,10 +33,12 @@ public sealed partial class HnswIndex
     /// <see cref="HnswOptions.FullScanThresholdBytes"/> as stored, when a scan is estimated to cost less than the graph
     /// search (see <see cref="FilteredSearchPlan.Choose"/>), or when the index is small, every passing key is scored:
     /// the result is exact, over the vectors as stored;</item>
-    /// <item>otherwise the graph is searched for a candidate list of ef / pass rate (so that about ef candidates
-    /// pass) and the candidates are filtered; the list grows fourfold until k passing hits lie in its better half,
-    /// and becomes an exact scan once it would cover an eighth of the index, or when the graph reaches fewer than
-    /// k passing keys. These hits are as approximate as an unfiltered search at the same ef, not exact.</item>
+    /// <item>otherwise the graph is searched with the filter applied inside USearch's search: it walks through
+    /// rejected entries but keeps only passing ones in its candidate list of ef, so the hits are as approximate as
+    /// an unfiltered search at the same ef, not exact. When the walk meets far more rejected keys than the sample
+    /// predicts (the filter rejects the query's neighbourhood), the list grows fourfold, up to an eighth of the
+    /// index; when it reaches fewer than k passing keys (fewer pass, or removed entries cut it off from them), or
+    /// grows past that, every passing key is scored instead.</item>
     /// </list>
     /// </param>
     /// <exception cref="ArgumentException">The query has the wrong length, a non-finite value, or (cosine) a zero norm.</exception>
@@ -151,8 +154,10 @@ public sealed partial class HnswIndex
             return ScanExact(query, k, filter);
         }
 
-        FilteredSearchPlan plan = FilteredSearchPlan.Choose(Options, live, SamplePassRate(filter), k, ef);
-        if (plan.Path == FilteredSearchPath.ScanSmallMatch)
+        // When every vector fits the threshold, whatever passes fits too: no estimate, so no estimate to get wrong.
+        bool allFit = (double)live * Options.Dimensions * Options.BytesPerScalar <= Options.FullScanThresholdBytes;
+        FilteredSearchPlan plan = allFit ? default : FilteredSearchPlan.Choose(Options, live, SamplePassRate(filter), k, ef);
+        if (allFit || plan.Path == FilteredSearchPath.ScanSmallMatch)
         {
             Interlocked.Increment(ref _smallMatchScans);
             return ScanExact(query, k, filter);
@@ -164,38 +169,61 @@ public sealed partial class HnswIndex
         }
 
         Interlocked.Increment(ref _filteredGraphSearches);
-        long wanted = plan.Candidates;
-        while (wanted * 8 < live)
+        double sampledRejection = 1 - (plan.Matching / live);
+        for (long wanted = Math.Max(ef, k); wanted * 8 < live; wanted *= 4)
         {
-            VectorHit[] candidates = GraphCandidates(query, (int)wanted, out int found);
-            var hits = new List<VectorHit>(k);
-            int rank = 0;
-            for (; rank < candidates.Length && hits.Count < k; rank++)
-            {
-                if (filter(candidates[rank].Key))
-                {
-                    hits.Add(candidates[rank]);
-                }
-            }
+            VectorHit[] hits = FilteredGraphCandidates(query, (int)wanted, filter, out NativeFilter walk);
 
-            // Accept when the k-th passing hit lies in the better half of the list, where the graph's order
-            // is reliable; or when the graph returned everything it could reach.
-            if (hits.Count == k && (rank <= wanted / 2 || found < wanted))
-            {
-                return [.. hits];
-            }
-
-            // Fewer than k passing among everything the graph reached (removed entries can cut it off):
-            // only a scan can tell whether more pass.
-            if (found < wanted)
+            // Short: fewer keys pass than k, or removed entries cut the graph off from the passing ones. Only a
+            // scan tells which, and it finds them in the second case.
+            if (hits.Length < k)
             {
                 break;
             }
 
-            wanted *= 4;
+            // A filter that rejects the query's neighbourhood while passing most keys elsewhere (it is correlated
+            // with position) makes the walk cross a rejected region, and a list of ef is then too short to rank
+            // what lies beyond it. That shows as more rejections than the sample predicts: over twice as many, with
+            // 32 of slack for the noise of small counts, grows the list fourfold (and ends in a scan).
+            if (walk.Rejections <= (2 * walk.Calls * sampledRejection) + 32)
+            {
+                return hits.Length == k ? hits : hits[..k];
+            }
         }
 
         return ScanExact(query, k, filter);
+    }
+
+    /// <summary>
+    /// The graph's best <paramref name="wanted"/> keys among those <paramref name="filter"/> accepts. USearch applies
+    /// the filter inside its search: rejected entries are walked through but never enter the candidate list, so a
+    /// list of ef holds ef passing candidates and the hits are as good as an unfiltered search's at that ef.
+    /// </summary>
+    private unsafe VectorHit[] FilteredGraphCandidates(ReadOnlySpan<float> query, int wanted, Func<ulong, bool> filter, out NativeFilter state)
+    {
+        state = new NativeFilter(filter);
+        GCHandle handle = GCHandle.Alloc(state);
+        ulong[] keys = ArrayPool<ulong>.Shared.Rent(wanted);
+        float[] distances = ArrayPool<float>.Shared.Rent(wanted);
+        try
+        {
+            int found = UsearchNative.FilteredSearch(_native, query, &NativeFilter.Accepts, GCHandle.ToIntPtr(handle), keys.AsSpan(0, wanted), distances.AsSpan(0, wanted));
+            state.ThrowIfFailed();
+            var hits = new VectorHit[found];
+            for (int i = 0; i < found; i++)
+            {
+                hits[i] = new VectorHit(keys[i], SimilarityScore.FromDistance(Options.Metric, distances[i]));
+            }
+
+            Array.Sort(hits, TopKCollector.Compare);
+            return hits;
+        }
+        finally
+        {
+            handle.Free();
+            ArrayPool<ulong>.Shared.Return(keys);
+            ArrayPool<float>.Shared.Return(distances);
+        }
     }
 
     /// <summary>The share of an evenly spaced sample of keys that <paramref name="filter"/> accepts.</summary>

@@ -36,8 +36,8 @@ public sealed record HnswOptions
     /// <summary>
     /// A filtered search scans every matching vector exactly, rather than searching the graph, when the matching
     /// vectors (estimated from a sample of keys) take at most this many bytes as stored: count x
-    /// <see cref="Dimensions"/> x bytes per scalar of <see cref="Storage"/>. Scanning a few megabytes costs about
-    /// what a graph search does, and the answer is exact. 0 leaves the choice to the cost estimate alone. A search-time
+    /// <see cref="Dimensions"/> x bytes per scalar of <see cref="Storage"/>. Scanning a few megabytes costs a few
+    /// graph searches at most, and the answer is exact. 0 leaves the choice to the cost estimate alone. A search-time
     /// setting: it is not written into snapshots.
     /// </summary>
     public long FullScanThresholdBytes { get; init; } = DefaultFullScanThresholdBytes;

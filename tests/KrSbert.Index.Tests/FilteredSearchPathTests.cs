@@ -57,8 +57,8 @@ public class FilteredSearchPathTests
     [InlineData(VectorStorage.F32, 0.003414, nameof(FilteredSearchPath.ScanCheaper))] // one vector more: over it, and the scan is still cheaper
     [InlineData(VectorStorage.F16, 0.006826, nameof(FilteredSearchPath.ScanSmallMatch))] // twice as many at 2 bytes a scalar
     [InlineData(VectorStorage.I8, 0.013653, nameof(FilteredSearchPath.ScanSmallMatch))] // four times as many at 1 byte
-    [InlineData(VectorStorage.F32, 0.03, nameof(FilteredSearchPath.ScanCheaper))] // 30k to score versus 2,134 candidates x 32 links
-    [InlineData(VectorStorage.F32, 0.5, nameof(FilteredSearchPath.Graph))] // 500k to score versus 128 candidates x 32 links
+    [InlineData(VectorStorage.F32, 0.03, nameof(FilteredSearchPath.ScanCheaper))] // 30k to score versus 2,134 visits x 32 links
+    [InlineData(VectorStorage.F32, 0.5, nameof(FilteredSearchPath.Graph))] // 500k to score versus 128 visits x 32 links
     public void The_plan_scans_matching_sets_that_fit_the_threshold_and_otherwise_the_cheaper_estimate(VectorStorage storage, double passRate, string expected)
     {
         var options = new HnswOptions { Dimensions = 768, Storage = storage };
@@ -73,11 +73,11 @@ public class FilteredSearchPathTests
     [InlineData(0.1, 640)]
     [InlineData(0.5, 128)]
     [InlineData(1.0, 64)]
-    public void Graph_candidates_grow_with_one_over_the_pass_rate(double passRate, long candidates)
+    public void Estimated_graph_visits_grow_with_one_over_the_pass_rate(double passRate, long visits)
     {
         FilteredSearchPlan plan = FilteredSearchPlan.Choose(new HnswOptions { Dimensions = 8 }, live: 1_000_000, passRate, k: 10, ef: 64);
 
-        Assert.Equal(candidates, plan.Candidates);
+        Assert.Equal(visits, plan.Visits);
     }
 
     [Fact]
@@ -148,5 +148,22 @@ public class FilteredSearchPathTests
         }
 
         Assert.True(index.FilteredGraphSearches > 0, "the filter never reached the graph");
+    }
+
+    [Fact]
+    public void A_filter_that_throws_inside_the_native_graph_search_surfaces_its_exception_and_the_index_keeps_working()
+    {
+        // The first 512 calls are the sample; the next ones come from inside USearch, where an exception must not unwind.
+        var data = new ClusteredData(count: 6000, dimensions: 16, queries: 2, clusters: 60);
+        using HnswIndex index = data.BuildIndex(new HnswOptions { Dimensions = 16, FullScanThresholdBytes = 0 });
+        int calls = 0;
+        bool Throwing(ulong key) => ++calls <= HnswIndex.FilterSampleSize + 5 ? key % 2 == 0 : throw new InvalidOperationException("filter broke");
+
+        var e = Assert.Throws<InvalidOperationException>(() => index.Search(data.Query(0), 10, efSearch: 16, filter: Throwing));
+
+        Assert.Equal("filter broke", e.Message);
+        Assert.Equal(1, index.FilteredGraphSearches);
+        Assert.Equal(10, index.Search(data.Query(1), 10, efSearch: 16, filter: key => key % 2 == 0).Length);
+        Assert.Equal(2, index.FilteredGraphSearches);
     }
 }
