@@ -34,8 +34,8 @@ public sealed partial class HnswIndex
     /// search (see <see cref="FilteredSearchPlan.Choose"/>), or when the index is small, every passing key is scored:
     /// the result is exact, over the vectors as stored;</item>
     /// <item>otherwise the graph is searched with the filter applied inside USearch's search: it walks through
-    /// rejected entries but keeps only passing ones in its candidate list of ef, so the hits are as approximate as
-    /// an unfiltered search at the same ef, not exact. When the walk meets far more rejected keys than the sample
+    /// rejected entries but keeps only passing ones in its candidate list of ef / pass rate, so the hits are about
+    /// as approximate as an unfiltered search at the same ef, not exact. When the walk meets far more rejected keys than the sample
     /// predicts (the filter rejects the query's neighbourhood), the list grows fourfold, up to an eighth of the
     /// index; when it reaches fewer than k passing keys (fewer pass, or removed entries cut it off from them), or
     /// grows past that, every passing key is scored instead.</item>
@@ -170,7 +170,7 @@ public sealed partial class HnswIndex
 
         Interlocked.Increment(ref _filteredGraphSearches);
         double sampledRejection = 1 - (plan.Matching / live);
-        for (long wanted = Math.Max(ef, k); wanted * 8 < live; wanted *= 4)
+        for (long wanted = plan.ListLength; wanted * 8 < live; wanted *= 4)
         {
             VectorHit[] hits = FilteredGraphCandidates(query, (int)wanted, filter, out NativeFilter walk);
 
@@ -196,8 +196,8 @@ public sealed partial class HnswIndex
 
     /// <summary>
     /// The graph's best <paramref name="wanted"/> keys among those <paramref name="filter"/> accepts. USearch applies
-    /// the filter inside its search: rejected entries are walked through but never enter the candidate list, so a
-    /// list of ef holds ef passing candidates and the hits are as good as an unfiltered search's at that ef.
+    /// the filter inside its search: rejected entries are walked through but never enter the candidate list, which
+    /// holds <paramref name="wanted"/> passing entries.
     /// </summary>
     private unsafe VectorHit[] FilteredGraphCandidates(ReadOnlySpan<float> query, int wanted, Func<ulong, bool> filter, out NativeFilter state)
     {

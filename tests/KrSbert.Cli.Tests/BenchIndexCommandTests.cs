@@ -9,8 +9,8 @@ public class BenchIndexCommandTests
     [Fact]
     public async Task Bench_index_reports_filtered_recall_at_three_pass_rates_beside_the_unfiltered_and_no_short_result()
     {
-        // With the byte threshold off the half-passing filter takes the graph at ef 16 on 3,000 vectors.
-        var result = await KrSbertProcess.RunAsync(null, "bench", "index", "--count", "3000", "--dimensions", "16", "--queries", "30", "--ef", "16,64", "--full-scan-threshold-bytes", "0").WaitAsync(Timeout);
+        // With the byte threshold off the half-passing filter takes the graph at ef 16 on 6,000 vectors.
+        var result = await KrSbertProcess.RunAsync(null, "bench", "index", "--count", "6000", "--dimensions", "16", "--queries", "30", "--ef", "16,64", "--full-scan-threshold-bytes", "0").WaitAsync(Timeout);
 
         Assert.True(result.ExitCode == 0, result.Error);
         // pass rate, matching, ef_search, recall@10, unfiltered, queries/s, scans, graph, short

@@ -32,7 +32,7 @@ public class FilteredSearchPathTests
     [Fact]
     public void The_path_follows_the_byte_threshold_counted_in_stored_bytes()
     {
-        // Half of 5,000 64-dimension vectors pass: ~640 KB as f32, ~320 KB as f16. At ef 16 the cost estimate
+        // Half of 5,000 64-dimension vectors pass: ~640 KB as f32, ~320 KB as f16. At ef 10 the cost estimate
         // alone picks the graph, so only the byte threshold can send these searches to the scan.
         var data = new ClusteredData(count: 5000, dimensions: 64, queries: 10, clusters: 50);
         Func<ulong, bool> filter = Share(0.5);
@@ -42,9 +42,9 @@ public class FilteredSearchPathTests
 
         for (int q = 0; q < data.QueryCount; q++)
         {
-            byDefault.Search(data.Query(q), 10, efSearch: 16, filter: filter);
-            f32.Search(data.Query(q), 10, efSearch: 16, filter: filter);
-            f16.Search(data.Query(q), 10, efSearch: 16, filter: filter);
+            byDefault.Search(data.Query(q), 10, efSearch: 10, filter: filter);
+            f32.Search(data.Query(q), 10, efSearch: 10, filter: filter);
+            f16.Search(data.Query(q), 10, efSearch: 10, filter: filter);
         }
 
         Assert.Equal((10L, 0L), (byDefault.SmallMatchScans, byDefault.FilteredGraphSearches));
@@ -57,8 +57,8 @@ public class FilteredSearchPathTests
     [InlineData(VectorStorage.F32, 0.003414, nameof(FilteredSearchPath.ScanCheaper))] // one vector more: over it, and the scan is still cheaper
     [InlineData(VectorStorage.F16, 0.006826, nameof(FilteredSearchPath.ScanSmallMatch))] // twice as many at 2 bytes a scalar
     [InlineData(VectorStorage.I8, 0.013653, nameof(FilteredSearchPath.ScanSmallMatch))] // four times as many at 1 byte
-    [InlineData(VectorStorage.F32, 0.03, nameof(FilteredSearchPath.ScanCheaper))] // 30k to score versus 2,134 visits x 32 links
-    [InlineData(VectorStorage.F32, 0.5, nameof(FilteredSearchPath.Graph))] // 500k to score versus 128 visits x 32 links
+    [InlineData(VectorStorage.F32, 0.03, nameof(FilteredSearchPath.ScanCheaper))] // 30k to score versus 71k visits x 32 links
+    [InlineData(VectorStorage.F32, 0.5, nameof(FilteredSearchPath.Graph))] // 500k to score versus 256 visits x 32 links
     public void The_plan_scans_matching_sets_that_fit_the_threshold_and_otherwise_the_cheaper_estimate(VectorStorage storage, double passRate, string expected)
     {
         var options = new HnswOptions { Dimensions = 768, Storage = storage };
@@ -70,14 +70,14 @@ public class FilteredSearchPathTests
     }
 
     [Theory]
-    [InlineData(0.1, 640)]
-    [InlineData(0.5, 128)]
-    [InlineData(1.0, 64)]
-    public void Estimated_graph_visits_grow_with_one_over_the_pass_rate(double passRate, long visits)
+    [InlineData(0.1, 640, 6400)]
+    [InlineData(0.5, 128, 256)]
+    [InlineData(1.0, 64, 64)]
+    public void The_graph_list_grows_with_one_over_the_pass_rate(double passRate, long listLength, long visits)
     {
         FilteredSearchPlan plan = FilteredSearchPlan.Choose(new HnswOptions { Dimensions = 8 }, live: 1_000_000, passRate, k: 10, ef: 64);
 
-        Assert.Equal(visits, plan.Visits);
+        Assert.Equal((listLength, visits), (plan.ListLength, plan.Visits));
     }
 
     [Fact]

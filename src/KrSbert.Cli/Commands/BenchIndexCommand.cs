@@ -173,7 +173,7 @@ internal static class BenchIndexCommand
     /// <summary>
     /// Filtered recall@10 for filters that pass a seeded random subset of keys (so pass rate and vector position are
     /// unrelated), against brute force over the matching vectors, beside the unfiltered recall at the same ef. Also
-    /// counts how each search ran (exact scan or post-filtered graph) and any result shorter than k.
+    /// counts how each search ran (exact scan or filtered graph search) and any result shorter than k.
     /// </summary>
     private static void MeasureFiltered(HnswIndex index, Settings settings, ulong[] keys, float[] vectors, float[] queryVectors, Dictionary<int, double> unfilteredRecall, CancellationToken cancellationToken)
     {
