@@ -29,16 +29,16 @@ public sealed partial class HnswIndex
     /// estimates how selective it is). Filtered results never come up short because the graph's nearest
     /// entries were filtered out:
     /// <list type="bullet">
-    /// <item>when the passing vectors (estimated from a sample of keys) take at most
-    /// <see cref="HnswOptions.FullScanThresholdBytes"/> as stored, when a scan is estimated to cost less than the graph
-    /// search (see <see cref="FilteredSearchPlan.Choose"/>), or when the index is small, every passing key is scored:
-    /// the result is exact, over the vectors as stored;</item>
+    /// <item>when the passing vectors take at most <see cref="HnswOptions.FullScanThresholdBytes"/> as stored
+    /// (certain when every vector does, otherwise estimated from a sample of keys), when a scan is estimated to
+    /// cost less than the graph search (see <see cref="FilteredSearchPlan.Choose"/>), or when the index is small,
+    /// every passing key is scored: the result is exact, over the vectors as stored;</item>
     /// <item>otherwise the graph is searched with the filter applied inside USearch's search: it walks through
     /// rejected entries but keeps only passing ones in its candidate list of ef / pass rate, so the hits are about
-    /// as approximate as an unfiltered search at the same ef, not exact. When the walk meets far more rejected keys than the sample
-    /// predicts (the filter rejects the query's neighbourhood), the list grows fourfold, up to an eighth of the
-    /// index; when it reaches fewer than k passing keys (fewer pass, or removed entries cut it off from them), or
-    /// grows past that, every passing key is scored instead.</item>
+    /// as approximate as an unfiltered search at the same ef, not exact. When the walk meets far more rejected
+    /// keys than the sample predicts (the filter rejects the query's neighbourhood), the list grows fourfold, up
+    /// to an eighth of the index; when it reaches fewer than k passing keys (fewer pass, or removed entries cut
+    /// it off from them), or would grow past that, every passing key is scored instead.</item>
     /// </list>
     /// </param>
     /// <exception cref="ArgumentException">The query has the wrong length, a non-finite value, or (cosine) a zero norm.</exception>
