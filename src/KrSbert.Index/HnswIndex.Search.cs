@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using KrSbert.Index.Native;
 
 namespace KrSbert.Index;
@@ -13,6 +14,7 @@ public sealed partial class HnswIndex
 
     private long _exactScans;
     private long _filteredGraphSearches;
+    private long _smallMatchScans;
 
     /// <summary>
     /// The <paramref name="k"/> nearest keys to <paramref name="query"/>, best first (see <see cref="VectorHit.Score"/>).
@@ -27,12 +29,16 @@ public sealed partial class HnswIndex
     /// estimates how selective it is). Filtered results never come up short because the graph's nearest
     /// entries were filtered out:
     /// <list type="bullet">
-    /// <item>when few keys pass (estimated from a sample), or the index is small, every passing key is scored:
-    /// the result is exact, over the vectors as stored;</item>
-    /// <item>otherwise the graph is searched for a candidate list sized to the estimated pass rate (ef raised to
-    /// at least its length) and the candidates are filtered; the list grows fourfold until k passing hits lie
-    /// in its better half, and becomes an exact scan once it would cover an eighth of the index. These hits are
-    /// as approximate as an unfiltered search at that ef, which is larger than the default.</item>
+    /// <item>when the passing vectors take at most <see cref="HnswOptions.FullScanThresholdBytes"/> as stored
+    /// (certain when every vector does, otherwise estimated from a sample of keys), when a scan is estimated to
+    /// cost less than the graph search (see <see cref="FilteredSearchPlan.Choose"/>), or when the index is small,
+    /// every passing key is scored: the result is exact, over the vectors as stored;</item>
+    /// <item>otherwise the graph is searched with the filter applied inside USearch's search: it walks through
+    /// rejected entries but keeps only passing ones in its candidate list of ef / pass rate, so the hits are about
+    /// as approximate as an unfiltered search at the same ef, not exact. When the walk meets far more rejected
+    /// keys than the sample predicts (the filter rejects the query's neighbourhood), the list grows fourfold, up
+    /// to an eighth of the index; when it reaches fewer than k passing keys (fewer pass, or removed entries cut
+    /// it off from them), or would grow past that, every passing key is scored instead.</item>
     /// </list>
     /// </param>
     /// <exception cref="ArgumentException">The query has the wrong length, a non-finite value, or (cosine) a zero norm.</exception>
@@ -148,48 +154,76 @@ public sealed partial class HnswIndex
             return ScanExact(query, k, filter);
         }
 
-        double passRate = SamplePassRate(filter);
+        // When every vector fits the threshold, whatever passes fits too: no estimate, so no estimate to get wrong.
+        bool allFit = (double)live * Options.Dimensions * Options.BytesPerScalar <= Options.FullScanThresholdBytes;
+        FilteredSearchPlan plan = allFit ? default : FilteredSearchPlan.Choose(Options, live, SamplePassRate(filter), k, ef);
+        if (allFit || plan.Path == FilteredSearchPath.ScanSmallMatch)
+        {
+            Interlocked.Increment(ref _smallMatchScans);
+            return ScanExact(query, k, filter);
+        }
 
-        // A scan costs one distance per passing key; a graph search for c candidates costs some 16c. With
-        // c ≈ 2k / rate that favours the scan while passing² < 32·k·live (for k = 10: under 1.8k keys pass
-        // of 10k, under 5.7k of 100k, under 18k of 1M).
-        double passing = passRate * live;
-        if (passRate == 0 || passing * passing < 32.0 * k * live)
+        if (plan.Path == FilteredSearchPath.ScanCheaper)
         {
             return ScanExact(query, k, filter);
         }
 
         Interlocked.Increment(ref _filteredGraphSearches);
-        long wanted = Math.Max(ef, (long)Math.Ceiling(2 * k / passRate));
-        while (wanted * 8 < live)
+        double sampledRejection = 1 - (plan.Matching / live);
+        for (long wanted = plan.ListLength; wanted * 8 < live; wanted *= 4)
         {
-            VectorHit[] candidates = GraphCandidates(query, (int)wanted, out int found);
-            var hits = new List<VectorHit>(k);
-            int rank = 0;
-            for (; rank < candidates.Length && hits.Count < k; rank++)
-            {
-                if (filter(candidates[rank].Key))
-                {
-                    hits.Add(candidates[rank]);
-                }
-            }
+            VectorHit[] hits = FilteredGraphCandidates(query, (int)wanted, filter, out NativeFilter walk);
 
-            // Accept when the k-th passing hit lies in the better half of the list, where the graph's order
-            // is reliable; or when the graph returned everything it could reach.
-            if (hits.Count == k && (rank <= wanted / 2 || found < wanted))
-            {
-                return [.. hits];
-            }
-
-            if (found < wanted)
+            // Short: fewer keys pass than k, or removed entries cut the graph off from the passing ones. Only a
+            // scan tells which, and it finds them in the second case.
+            if (hits.Length < k)
             {
                 break;
             }
 
-            wanted *= 4;
+            // A filter that rejects the query's neighbourhood while passing most keys elsewhere (it is correlated
+            // with position) makes the walk cross a rejected region, and a list of ef is then too short to rank
+            // what lies beyond it. That shows as more rejections than the sample predicts: over twice as many, with
+            // 32 of slack for the noise of small counts, grows the list fourfold (and ends in a scan).
+            if (walk.Rejections <= (2 * walk.Calls * sampledRejection) + 32)
+            {
+                return hits.Length == k ? hits : hits[..k];
+            }
         }
 
         return ScanExact(query, k, filter);
+    }
+
+    /// <summary>
+    /// The graph's best <paramref name="wanted"/> keys among those <paramref name="filter"/> accepts. USearch applies
+    /// the filter inside its search: rejected entries are walked through but never enter the candidate list, which
+    /// holds <paramref name="wanted"/> passing entries.
+    /// </summary>
+    private unsafe VectorHit[] FilteredGraphCandidates(ReadOnlySpan<float> query, int wanted, Func<ulong, bool> filter, out NativeFilter state)
+    {
+        state = new NativeFilter(filter);
+        GCHandle handle = GCHandle.Alloc(state);
+        ulong[] keys = ArrayPool<ulong>.Shared.Rent(wanted);
+        float[] distances = ArrayPool<float>.Shared.Rent(wanted);
+        try
+        {
+            int found = UsearchNative.FilteredSearch(_native, query, &NativeFilter.Accepts, GCHandle.ToIntPtr(handle), keys.AsSpan(0, wanted), distances.AsSpan(0, wanted));
+            state.ThrowIfFailed();
+            var hits = new VectorHit[found];
+            for (int i = 0; i < found; i++)
+            {
+                hits[i] = new VectorHit(keys[i], SimilarityScore.FromDistance(Options.Metric, distances[i]));
+            }
+
+            Array.Sort(hits, TopKCollector.Compare);
+            return hits;
+        }
+        finally
+        {
+            handle.Free();
+            ArrayPool<ulong>.Shared.Return(keys);
+            ArrayPool<float>.Shared.Return(distances);
+        }
     }
 
     /// <summary>The share of an evenly spaced sample of keys that <paramref name="filter"/> accepts.</summary>

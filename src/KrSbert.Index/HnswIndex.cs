@@ -68,6 +68,9 @@ public sealed partial class HnswIndex : IDisposable
 
     internal long FilteredGraphSearches => Interlocked.Read(ref _filteredGraphSearches);
 
+    /// <summary>Filtered searches scanned because the matching vectors fit <see cref="HnswOptions.FullScanThresholdBytes"/>.</summary>
+    internal long SmallMatchScans => Interlocked.Read(ref _smallMatchScans);
+
     /// <summary>Creates an empty index.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="HnswOptions.Validate"/>).</exception>
     public static HnswIndex Create(HnswOptions options)

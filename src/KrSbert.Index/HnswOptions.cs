@@ -1,11 +1,14 @@
 namespace KrSbert.Index;
 
 /// <summary>
-/// The shape and tuning of an <see cref="HnswIndex"/>. All of it is written into snapshots; a loaded index
-/// comes back with the options it was saved with.
+/// The shape and tuning of an <see cref="HnswIndex"/>. All of it but <see cref="FullScanThresholdBytes"/> is
+/// written into snapshots; a loaded index comes back with the options it was saved with (and the default threshold).
 /// </summary>
 public sealed record HnswOptions
 {
+    /// <summary>The default <see cref="FullScanThresholdBytes"/>: 10 MiB, Qdrant's default full-scan threshold.</summary>
+    public const long DefaultFullScanThresholdBytes = 10 * 1024 * 1024;
+
     /// <summary>The largest accepted <see cref="Dimensions"/>.</summary>
     public const int MaxDimensions = 65536;
 
@@ -30,6 +33,23 @@ public sealed record HnswOptions
     /// <summary>How each vector is stored.</summary>
     public VectorStorage Storage { get; init; } = VectorStorage.F32;
 
+    /// <summary>
+    /// A filtered search scans every matching vector exactly, rather than searching the graph, when the matching
+    /// vectors (estimated from a sample of keys) take at most this many bytes as stored: count x
+    /// <see cref="Dimensions"/> x bytes per scalar of <see cref="Storage"/>. Scanning a few megabytes costs a few
+    /// graph searches at most, and the answer is exact. 0 leaves the choice to the cost estimate alone. A search-time
+    /// setting: it is not written into snapshots.
+    /// </summary>
+    public long FullScanThresholdBytes { get; init; } = DefaultFullScanThresholdBytes;
+
+    /// <summary>Bytes one stored scalar takes: 4 for <see cref="VectorStorage.F32"/>, 2 for F16, 1 for I8.</summary>
+    internal int BytesPerScalar => Storage switch
+    {
+        VectorStorage.F16 => 2,
+        VectorStorage.I8 => 1,
+        _ => sizeof(float),
+    };
+
     /// <summary>Throws when a field is out of range, naming it.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A field is out of range; <see cref="ArgumentException.ParamName"/> is its name.</exception>
     public void Validate()
@@ -38,6 +58,11 @@ public sealed record HnswOptions
         Check(M, 2, 512, nameof(M));
         Check(EfConstruction, 1, MaxExpansion, nameof(EfConstruction));
         Check(EfSearch, 1, MaxExpansion, nameof(EfSearch));
+        if (FullScanThresholdBytes < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FullScanThresholdBytes), FullScanThresholdBytes, $"{nameof(FullScanThresholdBytes)} must be 0 or more; it is {FullScanThresholdBytes}.");
+        }
+
         if (!Enum.IsDefined(Metric))
         {
             throw new ArgumentOutOfRangeException(nameof(Metric), Metric, $"{nameof(Metric)} must be one of {string.Join(", ", Enum.GetNames<VectorMetric>())}.");

@@ -13,8 +13,12 @@ namespace KrSbert.Search;
 public sealed partial class SearchEngine
 {
     /// <summary>
-    /// The top-k documents for a text or vector query, a document scoring as its best chunk. With a filter,
-    /// the result is the true top-k among matching documents whenever at least k match.
+    /// The top-k documents for a text or vector query, a document scoring as its best chunk. With a filter, the
+    /// result holds k documents whenever at least k match. It is the true top-k among them when
+    /// <see cref="SearchRequest.Exact"/> is set, or when the index scans every matching chunk: when their vectors
+    /// fit <see cref="HnswOptions.FullScanThresholdBytes"/> (10 MiB by default) or a scan is estimated cheaper
+    /// than the graph. Otherwise the graph is searched with the filter applied inside the search (ef / pass rate
+    /// matching candidates), which is about as approximate as an unfiltered search at the same ef.
     /// </summary>
     /// <exception cref="ArgumentException">Neither or both of text and vector, a bad vector, top_k below 1, a score_threshold that is not finite, or a bad filter.</exception>
     /// <exception cref="LimitExceededException">top_k is over the limit.</exception>

@@ -9,7 +9,8 @@ namespace KrSbert.Cli.Commands;
 
 /// <summary>
 /// <c>krsbert bench index</c>: builds an HNSW index over seeded clustered vectors and prints build time, recall@10
-/// and single-threaded queries/s at several ef_search values, exact-scan queries/s, snapshot save and load times,
+/// and single-threaded queries/s at several ef_search values, filtered recall@10 at 50%, 10% and 1% pass rates beside
+/// the unfiltered recall at the same ef, exact-scan queries/s, snapshot save and load times,
 /// and bytes per vector in memory and on disk. <c>--export</c> writes the vectors, queries and exact answers for
 /// <c>tests/KrSbert.Index.Tests/Tools/hnswlib_compare.py</c>.
 /// </summary>
@@ -32,10 +33,11 @@ internal static class BenchIndexCommand
         var spread = new Option<float>("--spread") { Description = "Per-dimension spread around a centre, relative to the centres' own", DefaultValueFactory = _ => 1.2f };
         var seed = new Option<int>("--seed") { Description = "Seed for centres, vectors and queries", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Build threads (0: one per core); queries are always single-threaded", DefaultValueFactory = _ => 0 };
+        var fullScan = new Option<long>("--full-scan-threshold-bytes") { Description = "Filtered searches whose matching vectors take at most this many bytes are scanned exactly (0: by cost estimate only)", DefaultValueFactory = _ => HnswOptions.DefaultFullScanThresholdBytes };
         var export = new Option<string?>("--export") { Description = "Also write vectors, queries and exact top-10 to this file for the hnswlib comparison" };
         var command = new Command("index", "Measure the HNSW index: build time, recall@10 and queries/s per ef_search, snapshot save/load")
         {
-            count, dimensions, m, efConstruction, storage, queries, efValues, clusters, spread, seed, threads, export,
+            count, dimensions, m, efConstruction, storage, queries, efValues, clusters, spread, seed, threads, fullScan, export,
         };
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => Task.FromResult(Run(
             new Settings(
@@ -53,6 +55,7 @@ internal static class BenchIndexCommand
                 M = result.GetValue(m),
                 EfConstruction = result.GetValue(efConstruction),
                 Storage = result.GetValue(storage),
+                FullScanThresholdBytes = result.GetValue(fullScan),
             },
             cancellationToken))));
         return command;
@@ -98,6 +101,7 @@ internal static class BenchIndexCommand
         Console.WriteLine(Invariant($"memory: {memory / 1048576.0:F1} MiB, {(double)memory / settings.Count:F0} bytes/vector (raw f32 vector: {d * sizeof(float)})"));
 
         Console.WriteLine("ef_search  recall@10  queries/s  (one thread, one query at a time)");
+        var unfilteredRecall = new Dictionary<int, double>();
         foreach (int ef in settings.EfValues)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -120,8 +124,11 @@ internal static class BenchIndexCommand
                 recall += Recall(truth[q], found[q]);
             }
 
+            unfilteredRecall[ef] = recall / settings.Queries;
             Console.WriteLine(Invariant($"{ef,9}  {recall / settings.Queries,9:F4}  {settings.Queries / elapsed,9:F0}"));
         }
+
+        MeasureFiltered(index, settings, keys, vectors, queryVectors, unfilteredRecall, cancellationToken);
 
         int exactQueries = Math.Min(settings.Queries, 100);
         start = Stopwatch.GetTimestamp();
@@ -161,6 +168,59 @@ internal static class BenchIndexCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Filtered recall@10 for filters that pass a seeded random subset of keys (so pass rate and vector position are
+    /// unrelated), against brute force over the matching vectors, beside the unfiltered recall at the same ef. Also
+    /// counts how each search ran (exact scan or filtered graph search) and any result shorter than k.
+    /// </summary>
+    private static void MeasureFiltered(HnswIndex index, Settings settings, ulong[] keys, float[] vectors, float[] queryVectors, Dictionary<int, double> unfilteredRecall, CancellationToken cancellationToken)
+    {
+        int d = index.Options.Dimensions;
+        Console.WriteLine(Invariant($"filtered (full-scan threshold {index.Options.FullScanThresholdBytes} bytes; truth: brute force over the matching vectors)"));
+        Console.WriteLine("pass rate  matching  ef_search  recall@10  unfiltered  queries/s  scans  graph  short");
+        double[] rates = [0.5, 0.1, 0.01];
+        for (int r = 0; r < rates.Length; r++)
+        {
+            var random = new Random(settings.Seed + 10 + r);
+            bool[] passes = new bool[keys.Length];
+            for (int i = 0; i < passes.Length; i++)
+            {
+                passes[i] = random.NextDouble() < rates[r];
+            }
+
+            // Keys are the rows, so a lookup by key is an array index.
+            bool Filter(ulong key) => passes[(int)key];
+            int matching = passes.Count(p => p);
+            var truth = new VectorHit[settings.Queries][];
+            Parallel.For(0, settings.Queries, new ParallelOptions { CancellationToken = cancellationToken }, q =>
+                truth[q] = ExactSearch.Search(queryVectors.AsSpan(q * d, d), keys, vectors, K, filter: Filter));
+
+            foreach (int ef in settings.EfValues)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long scans = index.ExactScans;
+                long graph = index.FilteredGraphSearches;
+                var found = new VectorHit[settings.Queries][];
+                long start = Stopwatch.GetTimestamp();
+                for (int q = 0; q < settings.Queries; q++)
+                {
+                    found[q] = index.Search(queryVectors.AsSpan(q * d, d), K, ef, Filter);
+                }
+
+                double elapsed = Seconds(start);
+                double recall = 0;
+                int shortResults = 0;
+                for (int q = 0; q < settings.Queries; q++)
+                {
+                    recall += Recall(truth[q], found[q]);
+                    shortResults += found[q].Length < Math.Min(K, matching) ? 1 : 0;
+                }
+
+                Console.WriteLine(Invariant($"{rates[r],9:P0}  {matching,8}  {ef,9}  {recall / settings.Queries,9:F4}  {unfilteredRecall[ef],10:F4}  {settings.Queries / elapsed,9:F0}  {index.ExactScans - scans,5}  {index.FilteredGraphSearches - graph,5}  {shortResults,5}"));
+            }
+        }
     }
 
     /// <summary>

@@ -178,6 +178,27 @@ internal static unsafe partial class UsearchNative
         return (int)found;
     }
 
+    /// <summary>
+    /// Nearest <paramref name="keys"/>.Length entries that <paramref name="filter"/> accepts (it returns non-zero),
+    /// by distance, ascending; returns how many were found. USearch walks the graph through rejected entries too
+    /// and keeps only accepted ones in its candidate list, so the list length counts passing entries. The filter
+    /// runs on the calling thread and must not throw (an exception cannot cross the native frames).
+    /// </summary>
+    public static int FilteredSearch(UsearchIndexHandle index, ReadOnlySpan<float> query, delegate* unmanaged<ulong, nint, int> filter, nint filterState, Span<ulong> keys, Span<float> distances)
+    {
+        nint error = 0;
+        nuint found;
+        fixed (float* q = query)
+        fixed (ulong* k = keys)
+        fixed (float* d = distances)
+        {
+            found = usearch_filtered_search(index, q, ScalarKind.Float32, (nuint)Math.Min(keys.Length, distances.Length), filter, filterState, k, d, &error);
+        }
+
+        Check("filtered_search", error);
+        return (int)found;
+    }
+
     /// <summary>Copies the stored vector of <paramref name="key"/>, converted to float; false when the key is absent.</summary>
     public static bool Get(UsearchIndexHandle index, ulong key, Span<float> vector)
     {
@@ -287,6 +308,9 @@ internal static unsafe partial class UsearchNative
 
     [LibraryImport(Library)]
     private static partial nuint usearch_search(UsearchIndexHandle index, float* query, ScalarKind kind, nuint count, ulong* keys, float* distances, nint* error);
+
+    [LibraryImport(Library)]
+    private static partial nuint usearch_filtered_search(UsearchIndexHandle index, float* query, ScalarKind kind, nuint count, delegate* unmanaged<ulong, nint, int> filter, nint filterState, ulong* keys, float* distances, nint* error);
 
     [LibraryImport(Library)]
     private static partial nuint usearch_get(UsearchIndexHandle index, ulong key, nuint count, float* vector, ScalarKind kind, nint* error);
