@@ -19,7 +19,7 @@ namespace KrSbert.Search;
 public sealed partial class SearchEngine : IAsyncDisposable
 {
     private readonly SearchEngineOptions _options;
-    private readonly DocumentStore _store;
+    private readonly IDocumentStore _store;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, OpenCollection> _collections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FailedCollection> _failed = new(StringComparer.Ordinal);
@@ -29,7 +29,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
     private readonly EmbeddingBatcher? _batcher;
     private readonly DocumentRules _rules;
 
-    private SearchEngine(SearchEngineOptions options, SentenceEmbedder? embedder, EmbeddingBatcher? batcher, DocumentStore store, ILogger logger)
+    private SearchEngine(SearchEngineOptions options, SentenceEmbedder? embedder, EmbeddingBatcher? batcher, IDocumentStore store, ILogger logger)
     {
         _options = options;
         Embedder = embedder;
@@ -44,7 +44,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
     public SentenceEmbedder? Embedder { get; }
 
     /// <summary>The store underneath (for tools and health checks).</summary>
-    public DocumentStore Store => _store;
+    public IDocumentStore Store => _store;
 
     /// <summary>
     /// Opens the data folder and every collection's index (snapshot + replay, or rebuild). Query texts go

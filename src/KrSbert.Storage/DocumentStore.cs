@@ -16,7 +16,7 @@ namespace KrSbert.Storage;
 /// write left broken) is rolled back by closing and reopening the database, so the next call finds a working
 /// store; the failed call throws <see cref="StoreFullException"/> or <see cref="StoreUnavailableException"/>.
 /// </summary>
-public sealed partial class DocumentStore : IDisposable
+public sealed partial class DocumentStore : IDocumentStore
 {
     private readonly string _path;
     private readonly string _directory;

@@ -26,7 +26,7 @@ public class DurabilitySettingTests
 
         await new Documents.DocumentsClient(server.Channel).UpsertAsync(new UpsertRequest { Collection = "v", Documents = { new Document { Id = "a", Vector = { 1, 0, 0, 0 } } } }).ResponseAsync.WaitAsync(Timeout);
 
-        Assert.Equal(expected, server.Host.Engine.Store.Durability);
+        Assert.Equal(expected, ((Storage.DocumentStore)server.Host.Engine.Store).Durability);
         Assert.Equal(1L, server.Host.Engine.GetCollection("v").Record.DocumentCount);
     }
 }

@@ -35,7 +35,7 @@ public class StatusCodeTests
         await Expect(StatusCode.ResourceExhausted, "", () => documents.UpsertAsync(new UpsertRequest { Collection = "small", Documents = { new Document { Id = "big", Text = new string('x', 2_000_000) } } }).ResponseAsync);
         await Expect(StatusCode.DeadlineExceeded, "", () => embeddings.EmbedAsync(new EmbedRequest { Texts = { Enumerable.Repeat("a long sentence to embed for a while", 200) } }, deadline: DateTime.UtcNow.AddMilliseconds(5)).ResponseAsync);
 
-        server.Host.Engine.Store.Database.Dispose();
+        ((Storage.DocumentStore)server.Host.Engine.Store).Database.Dispose();
         await Expect(StatusCode.Unavailable, "reopened", () => documents.UpsertAsync(new UpsertRequest { Collection = "docs", Documents = { new Document { Id = "u", Text = "after a failure" } } }).ResponseAsync);
         await documents.UpsertAsync(new UpsertRequest { Collection = "docs", Documents = { new Document { Id = "u", Text = "after a failure" } } });
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using KrSbert.Cli.Bench;
 using KrSbert.Index;
 
 namespace KrSbert.Cli.Commands;

@@ -15,7 +15,7 @@ internal sealed partial class OpenCollection
     /// one added to an existing collection, is built from the store), then the change log after it is replayed
     /// into every index that is behind. With no valid snapshot, every index is built from the store.
     /// </summary>
-    public static OpenCollection Open(DocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger)
+    public static OpenCollection Open(IDocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger)
     {
         long started = Stopwatch.GetTimestamp();
 
@@ -62,7 +62,7 @@ internal sealed partial class OpenCollection
     }
 
     /// <summary>Opens the collection from its stored documents and vectors alone, ignoring snapshots and the change log.</summary>
-    public static OpenCollection Rebuild(DocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger, IProgress<long>? progress = null)
+    public static OpenCollection Rebuild(IDocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger, IProgress<long>? progress = null)
     {
         long started = Stopwatch.GetTimestamp();
         DocumentCatalog catalog = DocumentCatalog.Load(store.ScanDocuments(record.Name));
@@ -70,7 +70,7 @@ internal sealed partial class OpenCollection
     }
 
     /// <summary>Every index of a collection built afresh from the store (a rebuild compacts removed entries away).</summary>
-    public static IReadOnlyList<IDerivedIndex> BuildIndexes(DocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, IProgress<long>? progress)
+    public static IReadOnlyList<IDerivedIndex> BuildIndexes(IDocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, IProgress<long>? progress)
     {
         var indexes = new List<IDerivedIndex>(kinds.Count);
         try
@@ -89,7 +89,7 @@ internal sealed partial class OpenCollection
         }
     }
 
-    private static OpenCollection FromStore(DocumentStore store, CollectionRecord record, DocumentCatalog catalog, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger, IProgress<long>? progress, long started)
+    private static OpenCollection FromStore(IDocumentStore store, CollectionRecord record, DocumentCatalog catalog, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger, IProgress<long>? progress, long started)
     {
         IReadOnlyList<IDerivedIndex> indexes = BuildIndexes(store, record, kinds, progress);
         var collection = new OpenCollection(record, indexes, catalog, record.Sequence, snapshot: null);
@@ -98,7 +98,7 @@ internal sealed partial class OpenCollection
     }
 
     /// <summary>The newest snapshot generation whose parts pass their checks and fit the collection, or null.</summary>
-    private static (IDerivedIndex?[], SnapshotRecord)? LoadNewestSnapshot(DocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger)
+    private static (IDerivedIndex?[], SnapshotRecord)? LoadNewestSnapshot(IDocumentStore store, CollectionRecord record, IReadOnlyList<IDerivedIndexKind> kinds, ILogger logger)
     {
         foreach (SnapshotRecord snapshot in store.ListSnapshots(record.Name))
         {
@@ -128,7 +128,7 @@ internal sealed partial class OpenCollection
     }
 
     /// <summary>Replays logged changes into every index that is behind them; the catalog was loaded at the store's head.</summary>
-    private int Replay(DocumentStore store, IReadOnlyList<ChangeRecord> changes)
+    private int Replay(IDocumentStore store, IReadOnlyList<ChangeRecord> changes)
     {
         foreach (ChangeRecord change in changes)
         {

@@ -24,7 +24,7 @@ internal interface IDerivedIndex : IDisposable
     void Apply(IndexBatch batch);
 
     /// <summary>Applies one change of the log, reading what it needs from <paramref name="store"/>.</summary>
-    void Replay(ChangeRecord change, DocumentStore store);
+    void Replay(ChangeRecord change, IDocumentStore store);
 
     /// <summary>Writes its snapshot part, as it stands at <see cref="Sequence"/>.</summary>
     void Save(Stream destination);
@@ -41,5 +41,5 @@ internal interface IDerivedIndexKind
     IDerivedIndex Load(Stream part, CollectionRecord collection, long sequence);
 
     /// <summary>Builds the index from everything stored, at the collection's current sequence.</summary>
-    IDerivedIndex Build(DocumentStore store, CollectionRecord collection, IProgress<long>? progress);
+    IDerivedIndex Build(IDocumentStore store, CollectionRecord collection, IProgress<long>? progress);
 }

@@ -83,7 +83,7 @@ internal sealed class VectorIndex : IDerivedIndex
         Interlocked.Exchange(ref _sequence, batch.Sequence);
     }
 
-    public void Replay(ChangeRecord change, DocumentStore store)
+    public void Replay(ChangeRecord change, IDocumentStore store)
     {
         for (int chunk = 0; chunk < change.PreviousChunkCount; chunk++)
         {
@@ -178,7 +178,7 @@ internal sealed class VectorIndex : IDerivedIndex
             return new VectorIndex(collection.Name, hnsw, sequence, skippedDocuments: 0, logger);
         }
 
-        public IDerivedIndex Build(DocumentStore store, CollectionRecord collection, IProgress<long>? progress)
+        public IDerivedIndex Build(IDocumentStore store, CollectionRecord collection, IProgress<long>? progress)
         {
             long started = Stopwatch.GetTimestamp();
             var index = new VectorIndex(collection.Name, HnswIndex.Create(IndexSettings.Options(collection.Settings)), collection.Sequence, 0, logger);

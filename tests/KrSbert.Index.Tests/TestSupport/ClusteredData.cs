@@ -1,3 +1,4 @@
+using KrSbert.Cli.Bench;
 namespace KrSbert.Index.Tests.TestSupport;
 
 /// <summary>Seeded clustered vectors with their keys, and brute-force answers to compare an index with.</summary>

@@ -1,13 +1,13 @@
 using System.Numerics.Tensors;
 
-namespace KrSbert.Index;
+namespace KrSbert.Cli.Bench;
 
 /// <summary>
 /// Seeded clustered vectors for benchmarks and tests, standing in for sentence embeddings: points scattered
 /// around random centres, then L2-normalised. Uniform random vectors would be a poor stand-in: in high
 /// dimensions all their distances are nearly equal and no index finds neighbours among them.
 /// </summary>
-public sealed class SyntheticClusters
+internal sealed class SyntheticClusters
 {
     private readonly float[] _centres;
 
