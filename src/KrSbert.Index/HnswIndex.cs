@@ -88,7 +88,7 @@ public sealed partial class HnswIndex : IDisposable
     public void Add(ulong key, ReadOnlySpan<float> vector)
     {
         CheckKey(key, nameof(key));
-        VectorChecks.Check(vector, Options.Dimensions, Options.Metric, nameof(vector));
+        VectorChecks.Check(vector, Options.Dimensions, Options.Metric, nameof(vector), Options.Storage);
         _lock.EnterWriteLock();
         try
         {
@@ -131,7 +131,7 @@ public sealed partial class HnswIndex : IDisposable
                 throw new ArgumentException($"Key {keys[i]} appears more than once in the batch (row {i}).", nameof(keys));
             }
 
-            VectorChecks.CheckRow(vectors.Slice(i * dimensions, dimensions), Options.Metric, nameof(vectors), i);
+            VectorChecks.CheckRow(vectors.Slice(i * dimensions, dimensions), Options.Metric, nameof(vectors), i, Options.Storage);
         }
 
         if (keys.Length == 0)

@@ -9,8 +9,14 @@ namespace KrSbert.Index;
 /// </summary>
 public static class VectorRules
 {
-    /// <summary>Why <paramref name="vector"/> cannot enter an index of <paramref name="dimensions"/> and <paramref name="metric"/>, or null when it can.</summary>
-    public static string? Violation(ReadOnlySpan<float> vector, int dimensions, VectorMetric metric)
+    /// <summary>The largest magnitude an IEEE half float holds; larger values become infinite in f16 storage.</summary>
+    public const float MaxHalf = 65504f;
+
+    /// <summary>
+    /// Why <paramref name="vector"/> cannot enter an index of <paramref name="dimensions"/>, <paramref name="metric"/>
+    /// and <paramref name="storage"/>, or null when it can.
+    /// </summary>
+    public static string? Violation(ReadOnlySpan<float> vector, int dimensions, VectorMetric metric, VectorStorage storage = VectorStorage.F32)
     {
         if (vector.Length != dimensions)
         {
@@ -30,8 +36,25 @@ public static class VectorRules
             return "is too large: its norm overflows a float";
         }
 
-        return metric == VectorMetric.Cosine && norm == 0f
-            ? "is all zeros; cosine similarity is undefined for it"
+        if (metric == VectorMetric.Cosine && norm == 0f)
+        {
+            return "is all zeros; cosine similarity is undefined for it";
+        }
+
+        return storage == VectorStorage.F16 ? HalfViolation(vector, metric) : null;
+    }
+
+    /// <summary>Values f16 storage cannot hold: beyond ±65504 (infinite), or, under cosine, all too small to be non-zero.</summary>
+    private static string? HalfViolation(ReadOnlySpan<float> vector, VectorMetric metric)
+    {
+        float largest = TensorPrimitives.MaxMagnitude(vector);
+        if (Math.Abs(largest) > MaxHalf)
+        {
+            return $"has a value ({largest}) beyond ±{MaxHalf}, the range of the collection's f16 index storage";
+        }
+
+        return metric == VectorMetric.Cosine && (Half)Math.Abs(largest) == Half.Zero
+            ? "rounds to all zeros in the collection's f16 index storage; cosine similarity is undefined for it"
             : null;
     }
 

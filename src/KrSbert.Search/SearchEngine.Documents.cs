@@ -189,7 +189,7 @@ public sealed partial class SearchEngine
         int[][] windows = documents.SelectMany(d => d.Chunks.Select(c => c.InputIds)).ToArray();
         var request = new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize };
         IReadOnlyList<SentenceEmbedding> vectors = await Task.Run(() => Embedder!.EmbedTokenIds(windows, request, cancellationToken), cancellationToken).ConfigureAwait(false);
-        VectorMetric metric = IndexSettings.Metric(settings.Metric);
+        HnswOptions shape = IndexSettings.Options(settings);
         int next = 0;
         foreach ((int slot, int position, string id, DocumentInput input, IReadOnlyList<TextChunk> chunks) in documents)
         {
@@ -199,7 +199,7 @@ public sealed partial class SearchEngine
             {
                 float[] vector = vectors[next++].Vector;
                 // A model can pool to a vector the index cannot take (all zeros under cosine); it is refused here, before the commit.
-                refused ??= DocumentRules.CheckVector(position, id, $"text (chunk {c} embedding)", vector, settings.Dimension, metric);
+                refused ??= DocumentRules.CheckVector(position, id, $"text (chunk {c} embedding)", vector, shape);
                 stored[c] = new StoredChunk(chunks[c].Start, chunks[c].End, chunks[c].InputIds, vector);
             }
 
@@ -222,7 +222,7 @@ public sealed partial class SearchEngine
 
         if (input.Vector is { } vector)
         {
-            return DocumentRules.CheckVector(index, id, "vector", vector, settings.Dimension, IndexSettings.Metric(settings.Metric));
+            return DocumentRules.CheckVector(index, id, "vector", vector, IndexSettings.Options(settings));
         }
 
         if (string.IsNullOrWhiteSpace(input.Text))

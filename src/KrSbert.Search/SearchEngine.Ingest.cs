@@ -8,7 +8,7 @@ public sealed partial class SearchEngine
     public const int IngestBatchSize = 256;
 
     /// <summary>
-    /// Stores a stream of documents in batches of <see cref="IngestBatchSize"/>: every valid document is stored,
+    /// Stores a stream of documents in batches of <see cref="IngestBatchSize"/> (or the per-request limit, if lower): every valid document is stored,
     /// and each invalid one is reported by its position in the stream. While batch N commits, batch N+1 is read
     /// and prepared (checked, chunked, embedded); nothing more is read until N has committed, so a fast producer
     /// is slowed rather than buffered without bound. Commits stay in order, each batch atomic. When the stream
@@ -24,7 +24,8 @@ public sealed partial class SearchEngine
         ArgumentNullException.ThrowIfNull(documents);
         Require(collection);
         var failures = new List<DocumentFailure>();
-        var batch = new List<DocumentInput>(IngestBatchSize);
+        int batchSize = Math.Min(IngestBatchSize, _options.MaxDocumentsPerRequest);
+        var batch = new List<DocumentInput>(batchSize);
         long received = 0, stored = 0, sequence = 0, batchStart = 0;
         Task<UpsertResult>? committing = null;
         long committingStart = 0;
@@ -34,7 +35,7 @@ public sealed partial class SearchEngine
             {
                 batch.Add(document);
                 received++;
-                if (batch.Count == IngestBatchSize)
+                if (batch.Count == batchSize)
                 {
                     await NextAsync().ConfigureAwait(false);
                 }

@@ -109,12 +109,22 @@ public sealed partial class SearchEngine : IAsyncDisposable
             return existed;
         }
 
-        await AwaitBackground(collection).ConfigureAwait(false);
-        using CollectionLease lease = await collection.LockAsync(cancellationToken).ConfigureAwait(false);
-        bool deleted = await _store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
-        _collections.TryRemove(name, out _);
-        collection.Dispose();
-        return deleted;
+        // Background work takes the lease itself, so it is awaited outside it; a writer may schedule more in between,
+        // hence the loop: the collection is deleted only under the lease with no background work left.
+        while (true)
+        {
+            await AwaitBackground(collection).ConfigureAwait(false);
+            using CollectionLease lease = await collection.LockAsync(cancellationToken).ConfigureAwait(false);
+            if (collection.Background is { IsCompleted: false })
+            {
+                continue;
+            }
+
+            bool deleted = await _store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
+            _collections.TryRemove(name, out _);
+            collection.Dispose();
+            return deleted;
+        }
     }
 
     /// <summary>A collection's settings, counts and index state; a collection that could not open says why.</summary>
@@ -242,7 +252,10 @@ public sealed partial class SearchEngine : IAsyncDisposable
         }
 
         var snapshot = await _store.SaveSnapshotAsync(collection.Name, sequence, bytes, cancellationToken).ConfigureAwait(false);
-        collection.SnapshotSaved(snapshot, changes);
+        using (CollectionLease lease = await collection.LockAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            collection.SnapshotSaved(lease, snapshot, changes);
+        }
     }
 
     /// <summary>

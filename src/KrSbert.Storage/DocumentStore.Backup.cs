@@ -236,10 +236,19 @@ public sealed partial class DocumentStore
         long copied = 0;
         while (copied < length)
         {
-            int read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - copied)), cancellationToken).ConfigureAwait(false);
+            int read;
+            try
+            {
+                read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - copied)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new StoreUnavailableException($"The backup could not read the database {_path} ({e.Message}); nothing was changed. Retry.", e);
+            }
+
             if (read == 0)
             {
-                throw new IOException($"The database {_path} ended at {copied} bytes while a backup of {length} bytes was copied.");
+                throw new StoreUnavailableException($"The database {_path} ended at {copied} bytes while a backup of {length} bytes was copied; nothing was changed. Retry.");
             }
 
             hash.AppendData(buffer, 0, read);

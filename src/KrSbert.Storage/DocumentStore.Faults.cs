@@ -154,9 +154,10 @@ public sealed partial class DocumentStore
 
                 return true;
             }, CancellationToken.None);
+            // The commit happened; only its flush failed, so the write may or may not survive a power cut.
             throw IsNoSpace(failure)
-                ? new StoreFullException(_directory, failure)
-                : new StoreUnavailableException($"The database {_path} in data folder {_directory} failed to sync ({failure.Message}); it is being reopened and the write is not confirmed. Retry.", failure);
+                ? new StoreFullException(_directory, failure, confirmed: false)
+                : new StoreUnavailableException($"The database {_path} in data folder {_directory} failed to sync ({failure.Message}); it is being reopened. The write is not confirmed on disk: it may be stored; retry it (upserts are idempotent).", failure);
         }
 
         MarkWritesAvailable(true);
@@ -225,7 +226,14 @@ public sealed partial class DocumentStore
                     throw fault;
                 }
 
-                Volatile.Write(ref _current, StoreDatabase.Open(_path, _options.Durability, InjectedFault));
+                StoreDatabase reopened = StoreDatabase.Open(_path, _options.Durability, InjectedFault);
+                // A backup that failed with the store left checkpoints off in the log; none runs now, so turn them on.
+                if (_checkpointHold.CurrentCount > 0)
+                {
+                    ResumeCheckpoints(reopened.Database);
+                }
+
+                Volatile.Write(ref _current, reopened);
             }
             catch (Exception e) when (e is LiteException or IOException or UnauthorizedAccessException or InvalidOperationException)
             {
@@ -285,7 +293,8 @@ public sealed partial class DocumentStore
 
     /// <summary>Failures that say the request was wrong, not the store: rolled back, and the store stays as it is.</summary>
     private static bool IsCallerError(Exception e) =>
-        e is CollectionNotFoundException or CollectionExistsException or ArgumentException or Snapshots.SnapshotCorruptException;
+        e is CollectionNotFoundException or CollectionExistsException or ArgumentException or Snapshots.SnapshotCorruptException
+        || (e is LiteException { ErrorCode: LiteException.INVALID_NULL_CHAR_STRING });
 
     private static bool IsBroken(LiteDatabase database)
     {
@@ -300,9 +309,11 @@ public sealed partial class DocumentStore
         }
     }
 
+    // LiteDB closes its engine on a data-file state error ("page must be writable…") and repeats that error on every
+    // later call, reads included: such an instance is as broken as a disposed one.
     private static bool IsFatal(Exception e) =>
         e is IOException or ObjectDisposedException
-        || (e is LiteException lite && lite.Message.Contains("disposed", StringComparison.OrdinalIgnoreCase));
+        || (e is LiteException lite && (lite.ErrorCode == LiteException.INVALID_DATAFILE_STATE || lite.Message.Contains("disposed", StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>ENOSPC (28) on Linux, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows, anywhere in the chain.</summary>
     private static bool IsNoSpace(Exception? e)

@@ -112,5 +112,39 @@ public class DocumentRulesTests
         Assert.Equal((1L, 1), (rebuilt.SkippedDocuments, rebuilt.IndexedVectors));
         Assert.Equal(2L, rebuilt.Record.DocumentCount);
         Assert.Equal("good", (await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = [1, 0, 0, 0, 0, 0, 0, 0] })).Hits.Single().Id);
+
+        // The count travels in the snapshot, and a valid version of the document takes it off.
+        await temp.RestartAsync();
+        Assert.Equal(1L, temp.Engine.GetCollection("vectors").SkippedDocuments);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("old-zero", [0, 1, 0, 0, 0, 0, 0, 0])]);
+        Assert.Equal((0L, 2), (temp.Engine.GetCollection("vectors").SkippedDocuments, temp.Engine.GetCollection("vectors").IndexedVectors));
+    }
+
+    [Fact]
+    public async Task Values_f16_index_storage_cannot_hold_are_refused_before_the_write()
+    {
+        await using var temp = await TemporaryEngine.StartAsync();
+        await temp.Engine.CreateCollectionAsync(new CollectionDefinition { Name = "half", Dimension = 8, IndexStorage = Index.VectorStorage.F16 });
+
+        var large = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("l", [70_000f, 0, 0, 0, 0, 0, 0, 0])]));
+        var tiny = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("t", [1e-9f, 0, 0, 0, 0, 0, 0, 0])]));
+        await temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("ok", [60_000f, 1, 0, 0, 0, 0, 0, 0])]);
+
+        Assert.Contains("f16", large.Message, StringComparison.Ordinal);
+        Assert.Contains("f16", tiny.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, temp.Engine.GetCollection("half").Record.DocumentCount);
+    }
+
+    [Fact]
+    public async Task A_NUL_in_a_metadata_key_is_invalid_input_and_the_store_keeps_serving()
+    {
+        await using var temp = await TemporaryEngine.StartAsync();
+        await temp.CreateVectorCollectionAsync();
+
+        var e = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("vectors", [new DocumentInput("n", "t", [1, 0, 0, 0, 0, 0, 0, 0], new Dictionary<string, string> { ["a\0b"] = "v" })]));
+
+        Assert.Equal("documents[0].metadata", e.ParamName);
+        Assert.True(temp.Engine.Store.WritesAvailable);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("ok", [1, 0, 0, 0, 0, 0, 0, 0])]);
     }
 }

@@ -33,6 +33,7 @@ public class BadInputMatrixTests
         var embeddings = new Embeddings.EmbeddingsClient(server.Channel);
         await collections.CreateAsync(new CreateCollectionRequest { Name = "vec", Dimension = 4 }).ResponseAsync.WaitAsync(Timeout);
         await collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+        await collections.CreateAsync(new CreateCollectionRequest { Name = "half", Dimension = 4, IndexStorage = IndexStorage.F16 }).ResponseAsync.WaitAsync(Timeout);
         await documents.UpsertAsync(new UpsertRequest { Collection = "vec", Documents = { new Document { Id = "a", Vector = { 1, 0, 0, 0 }, Metadata = { ["k"] = "v" } } } }).ResponseAsync.WaitAsync(Timeout);
         await documents.UpsertAsync(new UpsertRequest { Collection = "docs", Documents = { new Document { Id = "a", Text = "A man plays a flute." } } }).ResponseAsync.WaitAsync(Timeout);
 
@@ -86,6 +87,11 @@ public class BadInputMatrixTests
             new("upsert: text beside a vector over the limit", StatusCode.ResourceExhausted, "documents[0].text", () => Upsert(new Document { Id = "t", Text = new string('a', 201), Vector = { 1, 0, 0, 0 } })),
             new("upsert: id over the limit", StatusCode.ResourceExhausted, "documents[0].id", () => Upsert(new Document { Id = new string('i', 257), Vector = { 1, 0, 0, 0 } })),
             new("upsert: empty metadata key", StatusCode.InvalidArgument, "documents[0].metadata", () => Upsert(WithMetadata(new() { [""] = "v" }))),
+            new("upsert: NUL in a metadata key", StatusCode.InvalidArgument, "documents[0].metadata", () => Upsert(WithMetadata(new() { ["a\0b"] = "v" }))),
+            new("upsert: value beyond f16 storage", StatusCode.InvalidArgument, "documents[0].vector", () => documents.UpsertAsync(new() { Collection = "half", Documents = { Vector(70_000f, 0, 0, 0) } }).ResponseAsync),
+            new("query: score_threshold NaN", StatusCode.InvalidArgument, "score_threshold", () => Query(new() { Collection = "vec", Vector = { 1, 0, 0, 0 }, ScoreThreshold = float.NaN })),
+            new("query: score_threshold infinite", StatusCode.InvalidArgument, "score_threshold", () => Query(new() { Collection = "vec", Vector = { 1, 0, 0, 0 }, ScoreThreshold = float.NegativeInfinity })),
+            new("query batch: NaN threshold in the second query", StatusCode.InvalidArgument, "queries[1]: score_threshold", () => search.QueryBatchAsync(new() { Queries = { new QueryRequest { Collection = "vec", Vector = { 1, 0, 0, 0 } }, new QueryRequest { Collection = "vec", Vector = { 1, 0, 0, 0 }, ScoreThreshold = float.NaN } } }).ResponseAsync),
             new("upsert: too many metadata keys", StatusCode.ResourceExhausted, "documents[0].metadata", () => Upsert(WithMetadata(new() { ["a"] = "1", ["b"] = "2", ["c"] = "3", ["d"] = "4" }))),
             new("upsert: metadata key too long", StatusCode.ResourceExhausted, "documents[0].metadata", () => Upsert(WithMetadata(new() { ["k12345678901"] = "v" }))),
             new("upsert: metadata value too long", StatusCode.ResourceExhausted, "documents[0].metadata", () => Upsert(WithMetadata(new() { ["k"] = new string('v', 21) }))),

@@ -123,12 +123,19 @@ internal sealed partial class OpenCollection : IDisposable
         return (sequence, bytes);
     }
 
-    /// <summary>Records that <paramref name="snapshot"/> was published, covering <paramref name="changesCovered"/> changes.</summary>
-    public void SnapshotSaved(SnapshotRecord snapshot, int changesCovered)
+    /// <summary>Records that <paramref name="snapshot"/> was published, covering <paramref name="changesCovered"/> changes; hold the lease.</summary>
+    public void SnapshotSaved(CollectionLease lease, SnapshotRecord snapshot, int changesCovered)
     {
+        lease.Check(this);
+        // Snapshots taken side by side (background, rebuild, shutdown) may publish out of order; the newest wins.
+        if (snapshot.Sequence < SnapshotSequence)
+        {
+            return;
+        }
+
         SnapshotSequence = snapshot.Sequence;
         SnapshotAt = snapshot.CreatedAt;
-        Interlocked.Add(ref _changesSinceSnapshot, -changesCovered);
+        Interlocked.Exchange(ref _changesSinceSnapshot, Math.Max(0, ChangesSinceSnapshot - changesCovered));
     }
 
     /// <summary>Replaces every index with ones rebuilt from the store.</summary>

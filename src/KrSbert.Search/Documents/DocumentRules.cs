@@ -33,9 +33,9 @@ internal sealed class DocumentRules(DocumentLimits limits)
         return input.Metadata is { Count: > 0 } metadata ? CheckMetadata(index, id, metadata) : null;
     }
 
-    /// <summary>Why a vector cannot be stored in a collection of this shape, naming <paramref name="field"/>, or null.</summary>
-    public static DocumentFailure? CheckVector(int index, string id, string field, ReadOnlySpan<float> vector, int dimensions, VectorMetric metric) =>
-        VectorRules.Violation(vector, dimensions, metric) is { } violation
+    /// <summary>Why a vector cannot be stored in a collection whose index has <paramref name="shape"/>, naming <paramref name="field"/>, or null.</summary>
+    public static DocumentFailure? CheckVector(int index, string id, string field, ReadOnlySpan<float> vector, HnswOptions shape) =>
+        VectorRules.Violation(vector, shape.Dimensions, shape.Metric, shape.Storage) is { } violation
             ? new DocumentFailure(index, id, field, violation)
             : null;
 
@@ -52,6 +52,11 @@ internal sealed class DocumentRules(DocumentLimits limits)
             if (string.IsNullOrWhiteSpace(key))
             {
                 return new DocumentFailure(index, id, "metadata", "has an empty key");
+            }
+
+            if (key.Contains('\0', StringComparison.Ordinal))
+            {
+                return new DocumentFailure(index, id, "metadata", $"key '{Shorten(key.Replace('\0', '?'))}' holds a NUL character");
             }
 
             if (key.Length > Limits.MaxMetadataKeyLength)

@@ -14,17 +14,21 @@ namespace KrSbert.Search.Indexing;
 /// </summary>
 internal sealed class VectorIndex : IDerivedIndex
 {
+    // The part starts with this and the skipped documents' keys, then the HNSW snapshot; a part without it is HNSW alone.
+    private static readonly byte[] PartMagic = "KRSBVEC1"u8.ToArray();
+
     private readonly string _collection;
     private readonly ILogger _logger;
+    // Changed only while the collection's indexes are exclusively held (apply, replay) or before publication (build, load).
+    private readonly HashSet<long> _skipped;
     private long _sequence;
-    private long _skippedDocuments;
 
-    private VectorIndex(string collection, HnswIndex hnsw, long sequence, long skippedDocuments, ILogger logger)
+    private VectorIndex(string collection, HnswIndex hnsw, long sequence, HashSet<long> skipped, ILogger logger)
     {
         _collection = collection;
         Hnsw = hnsw;
         _sequence = sequence;
-        _skippedDocuments = skippedDocuments;
+        _skipped = skipped;
         _logger = logger;
     }
 
@@ -38,7 +42,8 @@ internal sealed class VectorIndex : IDerivedIndex
 
     public long Sequence => Interlocked.Read(ref _sequence);
 
-    public long SkippedDocuments => Interlocked.Read(ref _skippedDocuments);
+    /// <summary>Documents whose stored vectors the graph refused; a later valid version or a delete takes one off.</summary>
+    public long SkippedDocuments => _skipped.Count;
 
     public void Apply(IndexBatch batch)
     {
@@ -47,6 +52,7 @@ internal sealed class VectorIndex : IDerivedIndex
         var pending = new Dictionary<ulong, float[]>();
         foreach ((ChangeRecord change, DocumentWrite.Upsert? upsert) in batch.Changes)
         {
+            _skipped.Remove(change.DocumentKey);
             for (int chunk = 0; chunk < change.PreviousChunkCount; chunk++)
             {
                 ulong key = DocumentKeys.ChunkKey(change.DocumentKey, chunk);
@@ -75,7 +81,7 @@ internal sealed class VectorIndex : IDerivedIndex
 
             if (refused)
             {
-                Interlocked.Increment(ref _skippedDocuments);
+                _skipped.Add(change.DocumentKey);
             }
         }
 
@@ -85,6 +91,7 @@ internal sealed class VectorIndex : IDerivedIndex
 
     public void Replay(ChangeRecord change, IDocumentStore store)
     {
+        _skipped.Remove(change.DocumentKey);
         for (int chunk = 0; chunk < change.PreviousChunkCount; chunk++)
         {
             Hnsw.Remove(DocumentKeys.ChunkKey(change.DocumentKey, chunk));
@@ -108,20 +115,60 @@ internal sealed class VectorIndex : IDerivedIndex
 
             if (refused)
             {
-                Interlocked.Increment(ref _skippedDocuments);
+                _skipped.Add(change.DocumentKey);
             }
         }
 
         Interlocked.Exchange(ref _sequence, change.Sequence);
     }
 
-    public void Save(Stream destination) => Hnsw.Save(destination);
+    public void Save(Stream destination)
+    {
+        using (var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(PartMagic);
+            writer.Write(_skipped.Count);
+            foreach (long key in _skipped)
+            {
+                writer.Write(key);
+            }
+        }
+
+        Hnsw.Save(destination);
+    }
+
+    /// <summary>Reads the skipped documents' keys that open a part, or none from a part that is HNSW alone.</summary>
+    private static HashSet<long> ReadSkipped(Stream part)
+    {
+        long start = part.Position;
+        Span<byte> magic = stackalloc byte[8];
+        if (part.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) < magic.Length || !magic.SequenceEqual(PartMagic))
+        {
+            part.Position = start;
+            return [];
+        }
+
+        using var reader = new BinaryReader(part, System.Text.Encoding.UTF8, leaveOpen: true);
+        int count = reader.ReadInt32();
+        if (count < 0 || count > (part.Length - part.Position) / sizeof(long))
+        {
+            throw new InvalidDataException($"the HNSW part lists {count} skipped documents in {part.Length} bytes");
+        }
+
+        var skipped = new HashSet<long>(count);
+        for (int i = 0; i < count; i++)
+        {
+            skipped.Add(reader.ReadInt64());
+        }
+
+        return skipped;
+    }
 
     public void Dispose() => Hnsw.Dispose();
 
     private bool Refuses(ulong key, float[] vector)
     {
-        if (VectorRules.Violation(vector, Hnsw.Options.Dimensions, Hnsw.Options.Metric) is not { } violation)
+        if (VectorRules.Violation(vector, Hnsw.Options.Dimensions, Hnsw.Options.Metric, Hnsw.Options.Storage) is not { } violation)
         {
             return false;
         }
@@ -159,9 +206,11 @@ internal sealed class VectorIndex : IDerivedIndex
         public IDerivedIndex Load(Stream part, CollectionRecord collection, long sequence)
         {
             HnswOptions options = IndexSettings.Options(collection.Settings);
+            HashSet<long> skipped;
             HnswIndex hnsw;
             try
             {
+                skipped = ReadSkipped(part);
                 hnsw = HnswIndex.Load(part);
             }
             catch (IndexSnapshotCorruptException e)
@@ -175,22 +224,21 @@ internal sealed class VectorIndex : IDerivedIndex
                 throw new InvalidDataException($"it holds {hnsw.Options.Dimensions}-dimension {hnsw.Options.Metric} vectors; the collection is {options.Dimensions}-dimension {options.Metric}");
             }
 
-            return new VectorIndex(collection.Name, hnsw, sequence, skippedDocuments: 0, logger);
+            return new VectorIndex(collection.Name, hnsw, sequence, skipped, logger);
         }
 
         public IDerivedIndex Build(IDocumentStore store, CollectionRecord collection, IProgress<long>? progress)
         {
             long started = Stopwatch.GetTimestamp();
-            var index = new VectorIndex(collection.Name, HnswIndex.Create(IndexSettings.Options(collection.Settings)), collection.Sequence, 0, logger);
+            var index = new VectorIndex(collection.Name, HnswIndex.Create(IndexSettings.Options(collection.Settings)), collection.Sequence, [], logger);
             try
             {
                 long added = 0;
-                var skipped = new HashSet<long>();
                 foreach ((ulong key, float[] vector) in store.ScanVectors(collection.Name))
                 {
                     if (index.Refuses(key, vector))
                     {
-                        skipped.Add(DocumentKeys.DocumentKey(key));
+                        index._skipped.Add(DocumentKeys.DocumentKey(key));
                         continue;
                     }
 
@@ -202,7 +250,6 @@ internal sealed class VectorIndex : IDerivedIndex
                 }
 
                 progress?.Report(added);
-                index._skippedDocuments = skipped.Count;
                 Log.IndexRebuilt(logger, collection.Name, index.Hnsw.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 return index;
             }

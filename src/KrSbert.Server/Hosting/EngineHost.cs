@@ -181,7 +181,7 @@ public sealed class EngineHost(
 
     private void OnWritesAvailableChanged(object? sender, EventArgs e)
     {
-        var store = (Storage.DocumentStore)sender!;
+        var store = (Storage.IDocumentStore)sender!;
         bool available = store.WritesAvailable;
         health.SetStatus(StoreHealthService, available ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing);
         if (!available)

@@ -80,6 +80,7 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
             LimitExceededException limit => (StatusCode.ResourceExhausted, limit.Message),
             StoreFullException full => (StatusCode.ResourceExhausted, full.Message),
             StoreUnavailableException unavailable => (StatusCode.Unavailable, unavailable.Message),
+            ObjectDisposedException => (StatusCode.Unavailable, "The server is shutting down; retry against a running server."),
             InvalidDocumentsException invalid => (StatusCode.InvalidArgument, invalid.Message),
             TextTooLongException tooLong => (StatusCode.ResourceExhausted, tooLong.Message),
             InvalidTextException text => (StatusCode.InvalidArgument, text.Message),
