@@ -14,7 +14,7 @@ public class HybridQueryTests
     [Fact]
     public void Rrf_sums_weight_over_k_plus_rank_per_leg()
     {
-        List<Found> fused = HybridFusion.Fuse(Dense, Lexical, new Fusion(), topK: 10);
+        List<Found> fused = HybridFusion.Fuse(Dense, Lexical, new Fusion { Method = FusionMethod.Rrf }, topK: 10);
 
         // A: 1/61 + 1/62, C: 1/63 + 1/61, B: 1/62, D: 1/63.
         Assert.Equal([1L, 3L, 2L, 4L], fused.Select(f => f.Document));
@@ -27,7 +27,7 @@ public class HybridQueryTests
     [Fact]
     public void Rrf_weights_can_favour_the_lexical_leg()
     {
-        List<Found> fused = HybridFusion.Fuse(Dense, Lexical, new Fusion { DenseWeight = 1, LexicalWeight = 3 }, topK: 2);
+        List<Found> fused = HybridFusion.Fuse(Dense, Lexical, new Fusion { Method = FusionMethod.Rrf, DenseWeight = 1, LexicalWeight = 3 }, topK: 2);
 
         // C: 1/63 + 3/61, A: 1/61 + 3/62, D: 3/63, B: 1/62.
         Assert.Equal([3L, 1L], fused.Select(f => f.Document));
@@ -88,7 +88,7 @@ public class HybridQueryTests
             new("none", "오늘 날씨", TemporaryEngine.RandomVector(random, 8)),
         ]).WaitAsync(Timeout);
 
-        var result = await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = near, Text = "경찰", Mode = QueryMode.Hybrid, TopK = 3, Explain = true }).WaitAsync(Timeout);
+        var result = await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = near, Text = "경찰", Mode = QueryMode.Hybrid, TopK = 3, Explain = true, Fusion = new Fusion { Method = FusionMethod.Rrf } }).WaitAsync(Timeout);
 
         SearchHit word = result.Hits.Single(h => h.Id == "word");
         SearchHit nearHit = result.Hits.Single(h => h.Id == "near");
@@ -99,8 +99,14 @@ public class HybridQueryTests
         Assert.Equal((1 / 61.0) + (1.0 / (60 + word.Explanation.Dense!.Rank)), word.Score, 5);
         Assert.Equal(1 / 61.0, nearHit.Score, 5);
         // The threshold applies to the fused score (the near document's cosine is about 1, its fused score 1/61).
-        var thresholded = await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = near, Text = "경찰", Mode = QueryMode.Hybrid, ScoreThreshold = 0.02f }).WaitAsync(Timeout);
+        var thresholded = await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = near, Text = "경찰", Mode = QueryMode.Hybrid, ScoreThreshold = 0.02f, Fusion = new Fusion { Method = FusionMethod.Rrf } }).WaitAsync(Timeout);
         Assert.Equal(["word"], thresholded.Hits.Select(h => h.Id));
+    }
+
+    [Fact]
+    public void Hybrid_fuses_by_convex_combination_at_alpha_one_half_unless_told_otherwise()
+    {
+        Assert.Equal((FusionMethod.Convex, 0.5), (new SearchRequest().Fusion.Method, new SearchRequest().Fusion.Alpha));
     }
 
     [Fact]
