@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using KrSbert.Cli.Bench;
+using KrSbert.Embedding.Tokenization;
+using KrSbert.Search;
+using KrSbert.Search.Collections;
+using KrSbert.Search.Documents;
+using KrSbert.Search.Lexical;
+using KrSbert.Search.Querying;
+
+namespace KrSbert.Cli.Commands;
+
+/// <summary>
+/// <c>krsbert bench lexical</c>: paraphrase retrieval on KorSTS. Queries are sentence1 of the train+dev pairs scored
+/// at least 4 whose sentences differ; the relevant document is that pair's sentence2 among every unique sentence2.
+/// Prints MRR@10 and R@1/10/100 for BM25 (k1 0.9, b 0.4) over several term units: whitespace words, the engine's
+/// Korean syllable unigrams and bigrams (measured through the engine's lexical index), in-word bigrams alone, and
+/// with <c>--vocab</c>, WordPiece ids with bigrams.
+/// </summary>
+internal static class BenchLexicalCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Folder with KorSTS sts-train.tsv and sts-dev.tsv", DefaultValueFactory = _ => "../shared/data/korsts" };
+        var vocab = new Option<string?>("--vocab") { Description = "A WordPiece vocab.txt (e.g. KR-SBERT's) to add the WordPiece-id variants" };
+        var command = new Command("lexical", "Measure lexical retrieval quality on KorSTS paraphrases") { data, vocab };
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(result.GetValue(data)!, result.GetValue(vocab), cancellationToken)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string folder, string? vocabPath, CancellationToken cancellationToken)
+    {
+        var pairs = new List<(string First, string Second, double Score)>();
+        foreach (string file in new[] { "sts-train.tsv", "sts-dev.tsv" })
+        {
+            foreach (string line in File.ReadLines(Path.Combine(folder, file)).Skip(1))
+            {
+                string[] fields = line.Split('\t');
+                if (fields.Length >= 7 && double.TryParse(fields[4], NumberStyles.Float, CultureInfo.InvariantCulture, out double score))
+                {
+                    pairs.Add((fields[5], fields[6], score));
+                }
+            }
+        }
+
+        List<string> documents = pairs.Select(p => p.Second).Distinct(StringComparer.Ordinal).ToList();
+        var index = documents.Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i, StringComparer.Ordinal);
+        List<(string Query, int Relevant)> queries = pairs.Where(p => p.Score >= 4 && p.First != p.Second).Select(p => (p.First, index[p.Second])).ToList();
+        Console.WriteLine($"cpu: {BenchEmbedCommand.CpuDescription()}; {Environment.ProcessorCount} logical cores");
+        Console.WriteLine($"{queries.Count} queries over {documents.Count} documents (KorSTS train+dev, score >= 4, sentences differ); BM25 k1 0.9, b 0.4");
+        Console.WriteLine($"{"term unit",-34} {"MRR@10",7} {"R@1",6} {"R@10",6} {"R@100",6}");
+
+        Report("whitespace", queries, Variant(documents, Whitespace));
+        Report("in-word bigrams", queries, Variant(documents, t => KoreanAnalyzer.Terms(t).Where(x => x.Length > 1 || !IsHangul(x[0]))));
+        Report("unigrams + bigrams (bench scorer)", queries, Variant(documents, KoreanAnalyzer.Terms));
+        await ReportEngineAsync(documents, queries, cancellationToken).ConfigureAwait(false);
+        if (vocabPath is not null)
+        {
+            using FileStream stream = File.OpenRead(vocabPath);
+            WordPieceTokenizer tokenizer = WordPieceTokenizer.Create(stream, new WordPieceTokenizerOptions { MaxSequenceLength = 4096 });
+            IEnumerable<string> Ids(string text) => tokenizer.EncodeIds(text, out _).Where(id => id != tokenizer.ClassificationId && id != tokenizer.SeparatorId).Select(id => "#" + id.ToString(CultureInfo.InvariantCulture));
+            Report("WordPiece ids", queries, Variant(documents, Ids));
+            Report("WordPiece ids + bigrams", queries, Variant(documents, t => Ids(t).Concat(KoreanAnalyzer.Terms(t).Where(x => x.Length == 2 && IsHangul(x[0])))));
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static Func<string, int, int[]> Variant(List<string> documents, Func<string, IEnumerable<string>> terms)
+    {
+        var bm25 = new TermBm25(documents.Select(d => (IReadOnlyList<string>)terms(d).ToList()).ToList(), Bm25.Default);
+        return (query, k) => bm25.Search(terms(query), k);
+    }
+
+    /// <summary>The engine's own lexical index: the documents stored in a temporary collection, queried in lexical mode.</summary>
+    private static async Task ReportEngineAsync(List<string> documents, List<(string Query, int Relevant)> queries, CancellationToken cancellationToken)
+    {
+        string data = Path.Combine(Path.GetTempPath(), "krsbert-lexical-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = data }, embedder: null, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await engine.CreateCollectionAsync(new CollectionDefinition { Name = "korsts", Dimension = 2 }, cancellationToken).ConfigureAwait(false);
+            long started = Stopwatch.GetTimestamp();
+            foreach (var batch in documents.Select((text, i) => new DocumentInput($"d{i}", text, [1, (i % 7) + 1])).Chunk(500))
+            {
+                await engine.UpsertAsync("korsts", batch, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            double stored = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var latencies = new List<double>(queries.Count);
+            var results = new Dictionary<string, int[]>(StringComparer.Ordinal);
+            foreach ((string query, _) in queries)
+            {
+                if (results.ContainsKey(query))
+                {
+                    continue;
+                }
+
+                long queryStarted = Stopwatch.GetTimestamp();
+                SearchResult found = await engine.SearchAsync("korsts", new SearchRequest { Text = query, Mode = QueryMode.Lexical, TopK = 100, IncludeText = false, IncludeMetadata = false }, cancellationToken).ConfigureAwait(false);
+                latencies.Add(Stopwatch.GetElapsedTime(queryStarted).TotalMilliseconds);
+                results[query] = [.. found.Hits.Select(h => int.Parse(h.Id.AsSpan(1), CultureInfo.InvariantCulture))];
+            }
+
+            Report("unigrams + bigrams (engine index)", queries, (query, k) => results[query]);
+            latencies.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"engine: stored {documents.Count} documents in {stored:F1} s; lexical query p50 {latencies[latencies.Count / 2]:F2} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:F2} ms (top 100)"));
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    private static void Report(string name, List<(string Query, int Relevant)> queries, Func<string, int, int[]> search)
+    {
+        double reciprocal = 0;
+        int at1 = 0, at10 = 0, at100 = 0;
+        foreach ((string query, int relevant) in queries)
+        {
+            int rank = Array.IndexOf(search(query, 100), relevant) + 1;
+            if (rank == 0)
+            {
+                continue;
+            }
+
+            reciprocal += rank <= 10 ? 1.0 / rank : 0;
+            at1 += rank <= 1 ? 1 : 0;
+            at10 += rank <= 10 ? 1 : 0;
+            at100 += 1;
+        }
+
+        double n = queries.Count;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-34} {reciprocal / n,7:F3} {at1 / n,6:F3} {at10 / n,6:F3} {at100 / n,6:F3}"));
+    }
+
+    private static IEnumerable<string> Whitespace(string text) =>
+        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(w => w.ToLowerInvariant());
+
+    private static bool IsHangul(char c) => c is >= '\uAC00' and <= '\uD7A3';
+}
