@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using KrSbert.Cli.Bench;
+using KrSbert.Embedding;
+using KrSbert.Embedding.Pooling;
 using KrSbert.Embedding.Tokenization;
 using KrSbert.Search;
 using KrSbert.Search.Collections;
@@ -16,7 +18,9 @@ namespace KrSbert.Cli.Commands;
 /// at least 4 whose sentences differ; the relevant document is that pair's sentence2 among every unique sentence2.
 /// Prints MRR@10 and R@1/10/100 for BM25 (k1 0.9, b 0.4) over several term units: whitespace words, the engine's
 /// Korean syllable unigrams and bigrams (measured through the engine's lexical index), in-word bigrams alone, and
-/// with <c>--vocab</c>, WordPiece ids with bigrams.
+/// with <c>--vocab</c>, WordPiece ids with bigrams. With <c>--hybrid</c>, it stores the documents with the embedded
+/// English model and compares dense search alone with hybrid (RRF, and convex with alpha tuned on the train queries),
+/// reported on the dev queries.
 /// </summary>
 internal static class BenchLexicalCommand
 {
@@ -24,14 +28,15 @@ internal static class BenchLexicalCommand
     {
         var data = new Option<string>("--data") { Description = "Folder with KorSTS sts-train.tsv and sts-dev.tsv", DefaultValueFactory = _ => "../shared/data/korsts" };
         var vocab = new Option<string?>("--vocab") { Description = "A WordPiece vocab.txt (e.g. KR-SBERT's) to add the WordPiece-id variants" };
-        var command = new Command("lexical", "Measure lexical retrieval quality on KorSTS paraphrases") { data, vocab };
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(result.GetValue(data)!, result.GetValue(vocab), cancellationToken)));
+        var hybrid = new Option<bool>("--hybrid") { Description = "Also compare dense and hybrid search with the embedded model (embeds every sentence)" };
+        var command = new Command("lexical", "Measure lexical retrieval quality on KorSTS paraphrases") { data, vocab, hybrid };
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(result.GetValue(data)!, result.GetValue(vocab), result.GetValue(hybrid), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string folder, string? vocabPath, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string folder, string? vocabPath, bool hybrid, CancellationToken cancellationToken)
     {
-        var pairs = new List<(string First, string Second, double Score)>();
+        var pairs = new List<(string First, string Second, double Score, bool Dev)>();
         foreach (string file in new[] { "sts-train.tsv", "sts-dev.tsv" })
         {
             foreach (string line in File.ReadLines(Path.Combine(folder, file)).Skip(1))
@@ -39,7 +44,7 @@ internal static class BenchLexicalCommand
                 string[] fields = line.Split('\t');
                 if (fields.Length >= 7 && double.TryParse(fields[4], NumberStyles.Float, CultureInfo.InvariantCulture, out double score))
                 {
-                    pairs.Add((fields[5], fields[6], score));
+                    pairs.Add((fields[5], fields[6], score, file == "sts-dev.tsv"));
                 }
             }
         }
@@ -62,6 +67,12 @@ internal static class BenchLexicalCommand
             IEnumerable<string> Ids(string text) => tokenizer.EncodeIds(text, out _).Where(id => id != tokenizer.ClassificationId && id != tokenizer.SeparatorId).Select(id => "#" + id.ToString(CultureInfo.InvariantCulture));
             Report("WordPiece ids", queries, Variant(documents, Ids));
             Report("WordPiece ids + bigrams", queries, Variant(documents, t => Ids(t).Concat(KoreanAnalyzer.Terms(t).Where(x => x.Length == 2 && IsHangul(x[0])))));
+        }
+
+        if (hybrid)
+        {
+            var dev = pairs.Where(p => p.Score >= 4 && p.First != p.Second).Select(p => p.Dev).ToList();
+            await ReportHybridAsync(documents, queries, dev, cancellationToken).ConfigureAwait(false);
         }
 
         return ExitCodes.Success;
@@ -115,6 +126,86 @@ internal static class BenchLexicalCommand
             }
         }
     }
+
+    /// <summary>Dense alone against hybrid, with the embedded model: each query embedded once, then searched per fusion.</summary>
+    private static async Task ReportHybridAsync(List<string> documents, List<(string Query, int Relevant)> queries, List<bool> dev, CancellationToken cancellationToken)
+    {
+        string data = Path.Combine(Path.GetTempPath(), "krsbert-hybrid-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using SentenceEmbedder embedder = SentenceEmbedder.LoadDefault();
+            await using var engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = data }, embedder, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await engine.CreateCollectionAsync(new CollectionDefinition { Name = "korsts" }, cancellationToken).ConfigureAwait(false);
+            long started = Stopwatch.GetTimestamp();
+            foreach (var batch in documents.Select((text, i) => new DocumentInput($"d{i}", text)).Chunk(256))
+            {
+                await engine.UpsertAsync("korsts", batch, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hybrid: embedded and stored {documents.Count} documents with {embedder.Model.Name} in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
+            var settings = engine.Store.GetCollection("korsts")!.Settings;
+            var request = new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize };
+            string[] distinct = [.. queries.Select(q => q.Query).Distinct(StringComparer.Ordinal)];
+            var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (string[] batch in distinct.Chunk(256))
+            {
+                var embedded = await embedder.EmbedAsync(batch, request, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < batch.Length; i++)
+                {
+                    vectors[batch[i]] = embedded[i].Vector;
+                }
+            }
+
+            async Task<Dictionary<string, int[]>> RunAll(QueryMode mode, Fusion fusion)
+            {
+                var results = new Dictionary<string, int[]>(StringComparer.Ordinal);
+                foreach (string query in distinct)
+                {
+                    var search = new SearchRequest { Text = mode == QueryMode.Dense ? null : query, Vector = mode == QueryMode.Lexical ? null : vectors[query], Mode = mode, Fusion = fusion, TopK = 100, IncludeText = false, IncludeMetadata = false };
+                    SearchResult found = await engine.SearchAsync("korsts", search, cancellationToken).ConfigureAwait(false);
+                    results[query] = [.. found.Hits.Select(h => int.Parse(h.Id.AsSpan(1), CultureInfo.InvariantCulture))];
+                }
+
+                return results;
+            }
+
+            var train = queries.Where((_, i) => !dev[i]).ToList();
+            var devQueries = queries.Where((_, i) => dev[i]).ToList();
+            double bestAlpha = 0, bestMrr = -1;
+            for (int step = 0; step <= 10; step++)
+            {
+                double alpha = step / 10.0;
+                var convex = await RunAll(QueryMode.Hybrid, new Fusion { Method = FusionMethod.Convex, Alpha = alpha }).ConfigureAwait(false);
+                double mrr = Mrr(train, convex);
+                if (mrr > bestMrr)
+                {
+                    (bestMrr, bestAlpha) = (mrr, alpha);
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"convex alpha tuned on {train.Count} train queries: {bestAlpha:F1} (train MRR@10 {bestMrr:F3}); below: {devQueries.Count} dev queries"));
+            var dense = await RunAll(QueryMode.Dense, new Fusion()).ConfigureAwait(false);
+            var lexical = await RunAll(QueryMode.Lexical, new Fusion()).ConfigureAwait(false);
+            var rrf = await RunAll(QueryMode.Hybrid, new Fusion { Method = FusionMethod.Rrf }).ConfigureAwait(false);
+            var half = await RunAll(QueryMode.Hybrid, new Fusion { Method = FusionMethod.Convex, Alpha = 0.5 }).ConfigureAwait(false);
+            var tuned = await RunAll(QueryMode.Hybrid, new Fusion { Method = FusionMethod.Convex, Alpha = bestAlpha }).ConfigureAwait(false);
+            Report("dev: dense (embedded model)", devQueries, (q, _) => dense[q]);
+            Report("dev: lexical", devQueries, (q, _) => lexical[q]);
+            Report("dev: hybrid rrf (k 60)", devQueries, (q, _) => rrf[q]);
+            Report("dev: hybrid convex alpha 0.5", devQueries, (q, _) => half[q]);
+            Report(string.Create(CultureInfo.InvariantCulture, $"dev: hybrid convex alpha {bestAlpha:F1}"), devQueries, (q, _) => tuned[q]);
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    private static double Mrr(List<(string Query, int Relevant)> queries, Dictionary<string, int[]> results) =>
+        queries.Average(q => Array.IndexOf(results[q.Query], q.Relevant) is int i and >= 0 and < 10 ? 1.0 / (i + 1) : 0);
 
     private static void Report(string name, List<(string Query, int Relevant)> queries, Func<string, int, int[]> search)
     {
