@@ -62,10 +62,10 @@ public sealed partial class SearchEngine
             List<Found> found = request.Mode switch
             {
                 QueryMode.Dense => DenseLeg(index, query!, request, request.TopK, filter),
-                QueryMode.Lexical => LexicalLeg(lexical, terms, request.TopK, filter),
+                QueryMode.Lexical => LexicalLeg(lexical, terms, request.TopK, request.Bm25, filter),
                 _ => HybridFusion.Fuse(
                     query is null ? [] : DenseLeg(index, query, request, Candidates(request), filter),
-                    LexicalLeg(lexical, terms, Candidates(request), filter),
+                    LexicalLeg(lexical, terms, Candidates(request), request.Bm25, filter),
                     request.Fusion,
                     request.TopK),
             };
@@ -92,8 +92,8 @@ public sealed partial class SearchEngine
         return found.Select((d, i) => new Found(d.Document, d.Best.Key, d.Best.Score, new LegScore(i + 1, d.Best.Score), null)).ToList();
     }
 
-    private static List<Found> LexicalLeg(LexicalIndex index, IReadOnlyCollection<string> terms, int wanted, Func<ulong, bool>? filter) =>
-        index.Search(terms, wanted, Bm25.Default, filter)
+    private static List<Found> LexicalLeg(LexicalIndex index, IReadOnlyCollection<string> terms, int wanted, Bm25 bm25, Func<ulong, bool>? filter) =>
+        index.Search(terms, wanted, bm25, filter)
             .Select((h, i) => new Found(DocumentKeys.DocumentKey(h.Key), h.Key, h.Score, null, new LegScore(i + 1, h.Score)))
             .ToList();
 
@@ -217,6 +217,7 @@ public sealed partial class SearchEngine
 
         ArgumentNullException.ThrowIfNull(request.Fusion, nameof(request));
         request.Fusion.Validate();
+        request.Bm25.Validate();
 
         if (request.Text is not null && string.IsNullOrWhiteSpace(request.Text))
         {

@@ -33,6 +33,21 @@ public class LexicalIndexTests
     }
 
     [Fact]
+    public async Task A_query_may_set_its_own_k1_and_b()
+    {
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
+        await Upsert(temp, ("d1", "경찰 사건"), ("d2", "경찰은 아이를"), ("d3", "apple pie")).WaitAsync(Timeout);
+
+        var result = await temp.Engine.SearchAsync("vectors", Lexical("경찰") with { Bm25 = new(1.2, 0.75) }).WaitAsync(Timeout);
+
+        // Lengths 6 and 10 against an average of 6, as above, at k1 1.2 and b 0.75.
+        double idf = Math.Log(1 + ((3 - 2 + 0.5) / (2 + 0.5)));
+        Assert.Equal(3 * idf * 2.2 / (1 + (1.2 * (0.25 + (0.75 * 6 / 6.0)))), result.Hits[0].Score, 5);
+        Assert.Equal(3 * idf * 2.2 / (1 + (1.2 * (0.25 + (0.75 * 10 / 6.0)))), result.Hits[1].Score, 5);
+    }
+
+    [Fact]
     public async Task Every_bare_noun_finds_its_noun_and_particle_document_first()
     {
         await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);

@@ -50,6 +50,7 @@ public class HybridQueryTests
         await StatusCodeTests.Expect(StatusCode.InvalidArgument, "alpha", () => search.QueryAsync(Hybrid().With(r => r.Fusion = new Fusion { Method = "convex", Alpha = 1.5 })).ResponseAsync).WaitAsync(Timeout);
         await StatusCodeTests.Expect(StatusCode.InvalidArgument, "candidates", () => search.QueryAsync(Hybrid().With(r => r.Candidates = 0)).ResponseAsync).WaitAsync(Timeout);
         await StatusCodeTests.Expect(StatusCode.InvalidArgument, "dense_weight", () => search.QueryAsync(Hybrid().With(r => r.Fusion = new Fusion { DenseWeight = double.NaN })).ResponseAsync).WaitAsync(Timeout);
+        await StatusCodeTests.Expect(StatusCode.InvalidArgument, "bm25_k1", () => search.QueryAsync(Hybrid().With(r => r.Bm25K1 = -1)).ResponseAsync).WaitAsync(Timeout);
         await StatusCodeTests.Expect(StatusCode.InvalidArgument, "fusion", () => search.QueryAsync(Hybrid().With(r => r.Fusion = new Fusion { Method = "max" })).ResponseAsync).WaitAsync(Timeout);
         await StatusCodeTests.Expect(StatusCode.InvalidArgument, "text", () => search.QueryAsync(new QueryRequest { Collection = "c", Mode = "lexical", Vector = { new float[384] } }).ResponseAsync).WaitAsync(Timeout);
     }

@@ -1,4 +1,5 @@
 using KrSbert.Search.Filtering;
+using KrSbert.Search.Lexical;
 
 namespace KrSbert.Search.Querying;
 
@@ -13,6 +14,12 @@ public sealed record SearchRequest
 
     /// <summary>How a hybrid query fuses its legs.</summary>
     public Fusion Fusion { get; init; } = new();
+
+    /// <summary>
+    /// BM25's k1 and b for the lexical leg (0.9 and 0.4 by default). The index keeps raw term frequencies and
+    /// chunk lengths, so they apply per query rather than per collection.
+    /// </summary>
+    public Bm25 Bm25 { get; init; } = Bm25.Default;
 
     /// <summary>Return each hit's rank and score in each leg.</summary>
     public bool Explain { get; init; }

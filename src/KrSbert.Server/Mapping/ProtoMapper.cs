@@ -133,6 +133,7 @@ internal static class ProtoMapper
         Candidates = request.HasCandidates ? Int("candidates", request.Candidates) : null,
         Fusion = ToFusion(request.Fusion),
         Explain = request.Explain,
+        Bm25 = new Search.Lexical.Bm25(request.HasBm25K1 ? request.Bm25K1 : Search.Lexical.Bm25.Default.K1, request.HasBm25B ? request.Bm25B : Search.Lexical.Bm25.Default.B),
     };
 
     public static QueryMode ToMode(string mode) => mode switch
