@@ -29,12 +29,13 @@ internal static class BenchLexicalCommand
         var data = new Option<string>("--data") { Description = "Folder with KorSTS sts-train.tsv and sts-dev.tsv", DefaultValueFactory = _ => "../shared/data/korsts" };
         var vocab = new Option<string?>("--vocab") { Description = "A WordPiece vocab.txt (e.g. KR-SBERT's) to add the WordPiece-id variants" };
         var hybrid = new Option<bool>("--hybrid") { Description = "Also compare dense and hybrid search with the embedded model (embeds every sentence)" };
-        var command = new Command("lexical", "Measure lexical retrieval quality on KorSTS paraphrases") { data, vocab, hybrid };
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(result.GetValue(data)!, result.GetValue(vocab), result.GetValue(hybrid), cancellationToken)));
+        var scale = new Option<int>("--scale") { Description = "Also time an engine of this many documents (three KorSTS sentences each): lexical and hybrid query p50/p99, rebuild docs/s, sizes", DefaultValueFactory = _ => 0 };
+        var command = new Command("lexical", "Measure lexical retrieval quality on KorSTS paraphrases") { data, vocab, hybrid, scale };
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(result.GetValue(data)!, result.GetValue(vocab), result.GetValue(hybrid), result.GetValue(scale), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string folder, string? vocabPath, bool hybrid, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string folder, string? vocabPath, bool hybrid, int scale, CancellationToken cancellationToken)
     {
         var pairs = new List<(string First, string Second, double Score, bool Dev)>();
         foreach (string file in new[] { "sts-train.tsv", "sts-dev.tsv" })
@@ -67,6 +68,12 @@ internal static class BenchLexicalCommand
             IEnumerable<string> Ids(string text) => tokenizer.EncodeIds(text, out _).Where(id => id != tokenizer.ClassificationId && id != tokenizer.SeparatorId).Select(id => "#" + id.ToString(CultureInfo.InvariantCulture));
             Report("WordPiece ids", queries, Variant(documents, Ids));
             Report("WordPiece ids + bigrams", queries, Variant(documents, t => Ids(t).Concat(KoreanAnalyzer.Terms(t).Where(x => x.Length == 2 && IsHangul(x[0])))));
+        }
+
+        if (scale > 0)
+        {
+            string[] sentences = [.. pairs.SelectMany(p => new[] { p.First, p.Second }).Distinct(StringComparer.Ordinal)];
+            await ReportScaleAsync(sentences, [.. queries.Select(q => q.Query).Distinct(StringComparer.Ordinal)], scale, cancellationToken).ConfigureAwait(false);
         }
 
         if (hybrid)
@@ -194,6 +201,72 @@ internal static class BenchLexicalCommand
             Report("dev: hybrid rrf (k 60)", devQueries, (q, _) => rrf[q]);
             Report("dev: hybrid convex alpha 0.5", devQueries, (q, _) => half[q]);
             Report(string.Create(CultureInfo.InvariantCulture, $"dev: hybrid convex alpha {bestAlpha:F1}"), devQueries, (q, _) => tuned[q]);
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Speed and size at scale: documents of three random KorSTS sentences with random 4-dimension vectors (the dense
+    /// leg's cost is HNSW search without embedding). Memory is the managed heap the open engine holds (catalog and
+    /// lexical index; the HNSW graph lives in native memory and is excluded).
+    /// </summary>
+    private static async Task ReportScaleAsync(string[] sentences, string[] queries, int count, CancellationToken cancellationToken)
+    {
+        string data = Path.Combine(Path.GetTempPath(), "krsbert-lexical-scale-" + Guid.NewGuid().ToString("N"));
+        var random = new Random(1);
+        var options = new SearchEngineOptions { DataDirectory = data, SnapshotEveryChanges = int.MaxValue };
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        try
+        {
+            long characters = 0;
+            await using (var engine = await SearchEngine.OpenAsync(options, embedder: null, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                await engine.CreateCollectionAsync(new CollectionDefinition { Name = "scale", Dimension = 4 }, cancellationToken).ConfigureAwait(false);
+                long started = Stopwatch.GetTimestamp();
+                for (int first = 0; first < count; first += 1000)
+                {
+                    var batch = Enumerable.Range(first, Math.Min(1000, count - first)).Select(i =>
+                    {
+                        string text = string.Join(' ', sentences[random.Next(sentences.Length)], sentences[random.Next(sentences.Length)], sentences[random.Next(sentences.Length)]);
+                        characters += text.Length;
+                        return new DocumentInput($"d{i}", text, [1, (float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()]);
+                    }).ToList();
+                    await engine.UpsertAsync("scale", batch, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scale: stored {count} documents ({characters / (double)count:F0} characters each) in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
+                started = Stopwatch.GetTimestamp();
+                await engine.RebuildIndexAsync("scale", cancellationToken: cancellationToken).ConfigureAwait(false);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scale: rebuilt HNSW (4-d) and lexical from the store in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s ({count / Stopwatch.GetElapsedTime(started).TotalSeconds:F0} docs/s), snapshot included"));
+            }
+
+            await using (var engine = await SearchEngine.OpenAsync(options, embedder: null, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                long held = GC.GetTotalMemory(forceFullCollection: true) - before;
+                var snapshot = engine.Store.ListSnapshots("scale")[0];
+                long disk = Directory.GetFiles(data).Sum(f => new FileInfo(f).Length);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scale: managed heap of the open engine {held / (double)count:F0} bytes/doc; snapshot (HNSW + lexical parts) {snapshot.Length / (double)count:F0} bytes/doc; database on disk {disk / (double)count:F0} bytes/doc"));
+                foreach (QueryMode mode in new[] { QueryMode.Lexical, QueryMode.Hybrid })
+                {
+                    var latencies = new List<double>(queries.Length);
+                    foreach (string query in queries)
+                    {
+                        var request = new SearchRequest { Text = query, Vector = mode == QueryMode.Hybrid ? [1, (float)random.NextDouble(), (float)random.NextDouble(), (float)random.NextDouble()] : null, Mode = mode, TopK = 10, IncludeText = false, IncludeMetadata = false };
+                        long started = Stopwatch.GetTimestamp();
+                        await engine.SearchAsync("scale", request, cancellationToken).ConfigureAwait(false);
+                        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+
+                    latencies.Sort();
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scale: {mode.ToString().ToLowerInvariant()} top 10 over {queries.Length} queries, one at a time: p50 {latencies[latencies.Count / 2]:F2} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:F2} ms"));
+                }
+            }
         }
         finally
         {
