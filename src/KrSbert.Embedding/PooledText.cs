@@ -9,7 +9,11 @@ public sealed class PooledText
     internal PooledText(float[] vectors, float[]? pooler, int[] inputIds, bool truncated, int hiddenSize)
     {
         Vectors = vectors;
-        Pooler = pooler;
+        if (pooler is not null)
+        {
+            // Assigned only when present: a null array would convert to an empty memory, not to "none".
+            Pooler = pooler;
+        }
         InputIds = inputIds;
         Truncated = truncated;
         HiddenSize = hiddenSize;

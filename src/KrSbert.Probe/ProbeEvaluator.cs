@@ -58,7 +58,7 @@ public static class ProbeEvaluator
             int c = unit / splits.Count, s = unit % splits.Count;
             var split = splits[s];
             var innerRandom = new Random(unchecked((options.Seed * 1_000_003) + (s * 1009) + 17));
-            outcomes[c, s] = Score(data, candidates[c], split.Train, split.Test, groups, strata, options.InnerFolds, innerRandom, cancellationToken);
+            outcomes[c, s] = ScoreNamed(data, candidates[c], split.Train, split.Test, groups, strata, options.InnerFolds, innerRandom, cancellationToken);
             progress?.Report(new ProbeProgress("folds", Interlocked.Increment(ref done), total));
         });
 
@@ -110,6 +110,18 @@ public static class ProbeEvaluator
             Candidates = results,
             Comparisons = comparisons,
         };
+    }
+
+    private static FoldOutcome ScoreNamed(ProbeDataset data, ProbeCandidate candidate, int[] train, int[] test, int[] groups, int[] strata, int innerFolds, Random innerRandom, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Score(data, candidate, train, test, groups, strata, innerFolds, innerRandom, cancellationToken);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ProbeInputException($"{candidate.Name}: {e.Message}", e);
+        }
     }
 
     private static FoldOutcome Score(ProbeDataset data, ProbeCandidate candidate, int[] train, int[] test, int[] groups, int[] strata, int innerFolds, Random innerRandom, CancellationToken cancellationToken)

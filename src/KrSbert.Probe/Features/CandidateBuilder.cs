@@ -69,7 +69,7 @@ public static class CandidateBuilder
             cosines.Add(new ProbeCandidate($"cosine({choice.Name})", true, cosine));
         }
 
-        candidates.Add(new ProbeCandidate(data.Task == ProbeTask.Regression ? "mean" : "majority", true, null));
+        candidates.Add(new ProbeCandidate(data.Task == ProbeTask.Regression ? "mean label" : "majority class", true, null));
         candidates.AddRange(cosines);
         var tfIdf = TfIdfVectors.Fit(pooled.Select(p => p.InputIds).ToArray());
         candidates.Add(data.IsPairs

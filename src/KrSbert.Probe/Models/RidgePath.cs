@@ -10,15 +10,17 @@ namespace KrSbert.Probe.Models;
 /// </summary>
 internal sealed class RidgePath
 {
-    private readonly Matrix<double> _basis;
+    private readonly Matrix<double>? _basis;
     private readonly double[] _eigenvalues;
     private readonly double[] _projection;
     private readonly double[] _mean;
+    private readonly int[] _active;
     private readonly double _targetMean;
 
-    private RidgePath(Matrix<double> basis, double[] eigenvalues, double[] projection, double[] mean, double targetMean)
+    private RidgePath(Matrix<double>? basis, double[] eigenvalues, double[] projection, double[] mean, int[] active, double targetMean)
     {
         _basis = basis;
+        _active = active;
         _eigenvalues = eigenvalues;
         _projection = projection;
         _mean = mean;
@@ -51,12 +53,26 @@ internal sealed class RidgePath
         }
 
         targetMean /= m;
-        Matrix<double> centred = Matrix<double>.Build.Dense(m, p, (i, j) => x[i][j] - mean[j]);
+        // Constant columns (a token never seen in this fold) carry nothing, and the eigensolver fails on the
+        // exact zero rows they leave in the Gram matrix: they are left out and get a zero coefficient.
+        int[] active = Enumerable.Range(0, p).Where(j => Enumerable.Range(0, m).Any(i => x[i][j] != mean[j])).ToArray();
+        if (active.Length == 0)
+        {
+            return new RidgePath(null, [], [], mean, active, targetMean);
+        }
+
+        Matrix<double> centred = Matrix<double>.Build.Dense(m, active.Length, (i, j) => x[i][active[j]] - mean[active[j]]);
+        if (!centred.Enumerate().All(double.IsFinite) || !double.IsFinite(targetMean))
+        {
+            // The eigensolver indexes out of its arrays on NaN; say what is wrong instead.
+            throw new ArgumentException("features and targets must be finite numbers", nameof(x));
+        }
+
         Vector<double> target = Vector<double>.Build.Dense(m, i => y[i] - targetMean);
         Matrix<double> basis;
         Vector<double> projection;
         double[] eigenvalues;
-        if (p <= m)
+        if (active.Length <= m)
         {
             var evd = centred.TransposeThisAndMultiply(centred).Evd(Symmetricity.Symmetric);
             basis = evd.EigenVectors;
@@ -71,11 +87,24 @@ internal sealed class RidgePath
             projection = evd.EigenVectors.TransposeThisAndMultiply(target);
         }
 
-        return new RidgePath(basis, eigenvalues, projection.ToArray(), mean, targetMean);
+        return new RidgePath(basis, eigenvalues, projection.ToArray(), mean, active, targetMean);
     }
 
     /// <summary>The coefficients for <paramref name="lambda"/>.</summary>
-    public double[] Coefficients(double lambda) => _basis.Multiply(Vector<double>.Build.Dense(Scaled(lambda))).ToArray();
+    public double[] Coefficients(double lambda)
+    {
+        var coefficients = new double[_mean.Length];
+        if (_basis is not null)
+        {
+            Vector<double> active = _basis.Multiply(Vector<double>.Build.Dense(Scaled(lambda)));
+            for (int j = 0; j < _active.Length; j++)
+            {
+                coefficients[_active[j]] = active[j];
+            }
+        }
+
+        return coefficients;
+    }
 
     /// <summary>The intercept for <paramref name="lambda"/>.</summary>
     public double Intercept(double lambda)
@@ -94,10 +123,19 @@ internal sealed class RidgePath
     public double[][] Predict(IReadOnlyList<double[]> x, IReadOnlyList<double> grid)
     {
         int h = x.Count;
-        int p = _mean.Length;
-        Matrix<double> centred = Matrix<double>.Build.Dense(h, p, (i, j) => x[i][j] - _mean[j]);
-        Matrix<double> z = centred.Multiply(_basis);
         var result = new double[grid.Count][];
+        if (_basis is null)
+        {
+            for (int g = 0; g < grid.Count; g++)
+            {
+                result[g] = Enumerable.Repeat(_targetMean, h).ToArray();
+            }
+
+            return result;
+        }
+
+        Matrix<double> centred = Matrix<double>.Build.Dense(h, _active.Length, (i, j) => x[i][_active[j]] - _mean[_active[j]]);
+        Matrix<double> z = centred.Multiply(_basis);
         for (int g = 0; g < grid.Count; g++)
         {
             Vector<double> scaled = Vector<double>.Build.Dense(Scaled(grid[g]));

@@ -88,8 +88,11 @@ public static class ProbeMetrics
             bb += db * db;
         }
 
-        return aa > 0 && bb > 0 ? ab / Math.Sqrt(aa * bb) : double.NaN;
+        // A constant side (the mean baseline) has no correlation; rounding must not make one up.
+        return aa > Spread(meanA, a.Count) && bb > Spread(meanB, b.Count) ? ab / Math.Sqrt(aa * bb) : double.NaN;
     }
+
+    private static double Spread(double mean, int count) => 1e-20 * count * Math.Max(1, mean * mean);
 
     /// <summary>Ranks from 1, ties sharing their average rank.</summary>
     public static double[] Ranks(IReadOnlyList<double> values)

@@ -115,7 +115,7 @@ public static class GroupedFolds
 
         if (members.Count < folds)
         {
-            throw new ProbeInputException($"{members.Count} distinct texts (groups of rows that share a text) cannot fill {folds} folds; give more texts or fewer --folds");
+            throw new ProbeInputException($"only {members.Count} independent groups of texts (rows that share a text stay together) for {folds} folds; give more texts or fewer --folds");
         }
 
         int stratumCount = strata.Count == 0 ? 0 : strata.Max() + 1;
