@@ -39,7 +39,8 @@ internal sealed class LogisticRegression
     {
         int p = x[0].Length;
         double[] parameters = warmStart is { } w && w.Features == p && w.Classes == classes ? w._parameters.ToArray() : new double[classes * (p + 1)];
-        Lbfgs.Minimize((theta, gradient) => Objective(x, y, classes, c, theta, gradient), parameters, 1e-5, 300, cancellationToken);
+        // 1e-4 on the mean loss's gradient moves held-out accuracy by far less than its fold-to-fold spread.
+        Lbfgs.Minimize((theta, gradient) => Objective(x, y, classes, c, theta, gradient), parameters, 1e-4, 200, cancellationToken);
         return new LogisticRegression(parameters, p, classes);
     }
 
