@@ -53,14 +53,26 @@ public static class ProbeEvaluator
         int total = candidates.Count * splits.Count;
         int done = 0;
         progress?.Report(new ProbeProgress("folds", 0, total));
-        Parallel.For(0, total, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, unit =>
+        try
         {
-            int c = unit / splits.Count, s = unit % splits.Count;
-            var split = splits[s];
-            var innerRandom = new Random(unchecked((options.Seed * 1_000_003) + (s * 1009) + 17));
-            outcomes[c, s] = ScoreNamed(data, candidates[c], split.Train, split.Test, groups, strata, options.InnerFolds, innerRandom, cancellationToken);
-            progress?.Report(new ProbeProgress("folds", Interlocked.Increment(ref done), total));
-        });
+            Parallel.For(0, total, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, unit =>
+            {
+                int c = unit / splits.Count, s = unit % splits.Count;
+                var split = splits[s];
+                var innerRandom = new Random(unchecked((options.Seed * 1_000_003) + (s * 1009) + 17));
+                outcomes[c, s] = ScoreNamed(data, candidates[c], split.Train, split.Test, groups, strata, options.InnerFolds, innerRandom, cancellationToken);
+                progress?.Report(new ProbeProgress("folds", Interlocked.Increment(ref done), total));
+            });
+        }
+        catch (AggregateException e)
+        {
+            // Callers expect the failure itself (a bad input, a cancellation), not the loop's wrapper.
+            Exception first = e.Flatten().InnerExceptions.FirstOrDefault(x => x is ProbeInputException)
+                ?? e.Flatten().InnerExceptions.FirstOrDefault(x => x is OperationCanceledException)
+                ?? e.Flatten().InnerExceptions[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            throw;
+        }
 
         double ratio = splits.Average(s => s.Test.Length) / splits.Average(s => s.Train.Length);
         var results = new List<CandidateResult>();

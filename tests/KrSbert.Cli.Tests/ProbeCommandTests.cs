@@ -141,6 +141,39 @@ public sealed class ProbeCommandTests : IDisposable
         Assert.Contains("only 6 independent groups of texts", result.Error, StringComparison.Ordinal);
     }
 
+    [SharedFact(TestModels.TinyRandomFolder)]
+    public async Task Ctrl_c_during_the_folds_stops_cleanly_with_exit_code_130()
+    {
+        string input = Path.Combine(_folder, "many.jsonl");
+        await File.WriteAllLinesAsync(input, Texts(600, 4).Select((t, i) => JsonSerializer.Serialize(new { text = t, label = i % 9 })));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "krsbert.dll"), "probe", input, "--task", "regression", "--model", SharedFolder.PathOf(TestModels.TinyRandomFolder), "--folds", "10", "--repeats", "30" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        var error = new StringBuilder();
+        string? line;
+        while ((line = await process.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && !line.StartsWith("folds", StringComparison.Ordinal))
+        {
+            error.AppendLine(line);
+        }
+
+        Assert.NotNull(line);
+        using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        error.Append(await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains("cancelled", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("candidate", await output, StringComparison.Ordinal);
+    }
+
     private static List<string> Texts(int count, int seed)
     {
         var random = new Random(seed);

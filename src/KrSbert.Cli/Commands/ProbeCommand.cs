@@ -122,7 +122,15 @@ internal static class ProbeCommand
                 using var loggers = model.Loggers(result);
                 using SentenceEmbedder embedder = model.Load(result, loggers);
                 var bars = new ProbeProgressBars();
-                ProbeReport report = await Task.Run(() => ProbeRunner.Run(embedder, dataset, choices, options, result.GetValue(model.MaxSequenceLength), bars, cancellationToken), cancellationToken);
+                // The invocation does not turn SIGINT into cancellation here; without this, Ctrl+C would kill the
+                // process mid-fit. With it, the fits stop, nothing is written, and the exit code is 130.
+                using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, context =>
+                {
+                    context.Cancel = true;
+                    interrupted.Cancel();
+                });
+                ProbeReport report = await Task.Run(() => ProbeRunner.Run(embedder, dataset, choices, options, result.GetValue(model.MaxSequenceLength), bars, interrupted.Token), interrupted.Token);
                 bars.Finish();
                 ProbeReportWriter.WriteTable(report, Console.Out);
                 if (result.GetValue(json) is { } jsonPath)

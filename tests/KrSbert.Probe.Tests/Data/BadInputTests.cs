@@ -113,4 +113,29 @@ public sealed class BadInputTests
     {
         Assert.Throws<ProbeInputException>(() => new ProbeOptions { Folds = folds, Repeats = repeats, InnerFolds = inner }.Validate());
     }
+
+    [Fact]
+    public void Too_few_texts_for_the_inner_folds_is_an_input_error_not_a_crash()
+    {
+        // 2 outer folds of 4 texts leave 2 texts per training fold: too few for 3 inner folds.
+        var rows = Enumerable.Range(0, 20).Select(i => new ProbeExample(i + 1, $"text {i % 4}", null, (i % 4).ToString(CultureInfo.InvariantCulture))).ToList();
+        var data = ProbeDataset.Create(rows, ProbeTask.Regression, pairs: false);
+        var candidate = new ProbeCandidate("x", false, data.FirstText.Select(t => new double[] { t, t * t }).ToArray());
+
+        var e = Assert.Throws<ProbeInputException>(() => ProbeEvaluator.Evaluate(data, [candidate], new ProbeOptions { Folds = 2, Repeats = 1, InnerFolds = 3 }));
+
+        Assert.Contains("3 folds", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cancelled_evaluation_throws_operation_cancelled()
+    {
+        var rows = Enumerable.Range(0, 40).Select(i => new ProbeExample(i + 1, $"text {i}", null, (i % 4).ToString(CultureInfo.InvariantCulture))).ToList();
+        var data = ProbeDataset.Create(rows, ProbeTask.Regression, pairs: false);
+        var candidate = new ProbeCandidate("x", false, data.FirstText.Select(t => new double[] { t, t * t }).ToArray());
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => ProbeEvaluator.Evaluate(data, [candidate], new ProbeOptions { Folds = 4, Repeats = 1 }, cancellationToken: cancelled.Token));
+    }
 }
