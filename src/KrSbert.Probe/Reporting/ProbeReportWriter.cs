@@ -43,7 +43,7 @@ public static class ProbeReportWriter
             {
                 IntervalEstimate d = comparison.Difference;
                 string verdict = comparison.IsSignificant ? "beats" : "is not distinguishable from";
-                output.WriteLine(string.Create(s_invariant, $"  {verdict} {comparison.Worse}: by {d.Mean:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}] (p = {d.P:0.###})"));
+                output.WriteLine(string.Create(s_invariant, $"  {verdict} {comparison.Worse}: by {d.Mean:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}] ({FormatP(d.P)})"));
             }
         }
 
@@ -161,6 +161,8 @@ public static class ProbeReportWriter
             }
         }
     }
+
+    private static string FormatP(double p) => p < 0.001 ? "p < 0.001" : string.Create(s_invariant, $"p = {p:0.###}");
 
     private static string Format(IntervalEstimate e) =>
         double.IsNaN(e.Low) ? e.Mean.ToString("0.000", s_invariant) : string.Create(s_invariant, $"{e.Mean:0.000} [{e.Low:0.000}, {e.High:0.000}]");
