@@ -25,4 +25,16 @@ public sealed class PoolerCandidateTests
         Assert.Equal("lambda", pooler.ParameterName);
         Assert.Equal(40, report.Texts);
     }
+
+    [SharedFact(TestModels.TinyRandomFolder)]
+    public void A_text_the_model_refuses_is_an_error_naming_its_line()
+    {
+        using SentenceEmbedder embedder = SentenceEmbedder.LoadFolder(SharedFolder.PathOf(TestModels.TinyRandomFolder), new EmbedderOptions { MaxTextLength = 50 });
+        var rows = Enumerable.Range(0, 30).Select(i => new ProbeExample(i + 2, i == 17 ? new string('가', 60) : $"문장 {i}", $"짝 {i}", (i % 3).ToString(CultureInfo.InvariantCulture))).ToList();
+        var data = ProbeDataset.Create(rows, ProbeTask.Classification, pairs: true);
+
+        var e = Assert.Throws<ProbeInputException>(() => ProbeRunner.Run(embedder, data, PoolingChoice.ParseList("mean"), new ProbeOptions { Folds = 3, Repeats = 1 }));
+
+        Assert.StartsWith("line 19: a text has 60 characters", e.Message, StringComparison.Ordinal);
+    }
 }
