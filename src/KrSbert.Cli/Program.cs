@@ -15,6 +15,7 @@ var root = new RootCommand("krsbert: Korean sentence embeddings (KR-SBERT) on ON
     CollectionsCommand.Create(),
     IngestCommand.Create(),
     QueryCommand.Create(),
+    ProbeCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();
