@@ -12,7 +12,9 @@ Usage:
 The folder gets what `SentenceTransformer.save` writes (modules.json, sentence_bert_config.json, config.json,
 tokenizer files, vocab.txt, 1_Pooling/config.json, a Normalize module where the model has one) plus
 `model.onnx`: the transformer alone (inputs input_ids, attention_mask, token_type_ids: int64 [batch, sequence],
-dynamic axes; output last_hidden_state: float32 [batch, sequence, hidden]). Pooling runs in C#.
+dynamic axes; outputs last_hidden_state: float32 [batch, sequence, hidden] and, when the model has BERT's pooler
+head, pooler_output: float32 [batch, hidden] = tanh(dense(CLS)), which `krsbert probe` compares with the other
+poolings). Pooling runs in C#; the engine ignores pooler_output everywhere else.
 """
 import argparse
 import json
@@ -42,20 +44,30 @@ def export_onnx(model, out_dir, opset):
     names = ["input_ids", "attention_mask", "token_type_ids"]
     inputs = tuple(sample[n] for n in names)
 
+    # BertModel(add_pooling_layer=False) has no pooler; then only the token vectors are exported.
+    with_pooler = getattr(transformer, "pooler", None) is not None
+
     class LastHiddenState(torch.nn.Module):
         def __init__(self, inner):
             super().__init__()
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            if with_pooler:
+                return out.last_hidden_state, out.pooler_output
+            return out.last_hidden_state
 
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
     axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
+    output_names = ["last_hidden_state"]
+    if with_pooler:
+        axes["pooler_output"] = {0: "batch"}
+        output_names.append("pooler_output")
     path = os.path.join(out_dir, "model.onnx")
     with torch.no_grad():
         torch.onnx.export(LastHiddenState(transformer), inputs, path, input_names=names,
-                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=opset,
+                          output_names=output_names, dynamic_axes=axes, opset_version=opset,
                           do_constant_folding=True)
     return path
 

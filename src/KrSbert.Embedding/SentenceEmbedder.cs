@@ -41,6 +41,9 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>Whether an ONNX graph is loaded (a tokenizer-only folder has none).</summary>
     public bool CanEmbed => _encoder is not null;
 
+    /// <summary>Whether the ONNX graph also returns BERT's <c>pooler_output</c> (tanh(dense(CLS))).</summary>
+    public bool HasPoolerOutput => _encoder?.HasPoolerOutput ?? false;
+
     /// <summary>Time spent inside ONNX Runtime, for throughput reports.</summary>
     public InferenceStatistics Statistics => _encoder?.Statistics ?? new InferenceStatistics();
 
@@ -218,6 +221,88 @@ public sealed class SentenceEmbedder : IDisposable
         }
 
         Log.Embedded(_logger, count, batches);
+        return results;
+    }
+
+    /// <summary>
+    /// Runs each text through the model once, in length-sorted batches, and keeps every pooling of its token
+    /// vectors (CLS, max, mean, mean-sqrt-len, not normalised) and <c>pooler_output</c> when the graph has it,
+    /// so that poolings can be compared on exactly the same forward pass. Results come back in input order.
+    /// </summary>
+    /// <param name="texts">The texts.</param>
+    /// <param name="maxSequenceLength">Truncation length (null: the model's).</param>
+    /// <param name="progress">Receives the number of texts done after each batch.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="InvalidTextException">A text is empty, whitespace only, too long, or has no tokens.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
+    public IReadOnlyList<PooledText> EmbedAllPoolings(IReadOnlyList<string> texts, int? maxSequenceLength = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        OnnxSentenceEncoder encoder = RequireEncoder();
+        int limit = ResolveLength(maxSequenceLength);
+        int count = texts.Count;
+        var encoded = new int[count][];
+        var truncated = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            CheckText(texts[i], i);
+            encoded[i] = Tokenizer.EncodeIds(texts[i], out truncated[i], limit);
+            if (encoded[i].Length == 2)
+            {
+                throw NoTokens(i);
+            }
+        }
+
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) => encoded[a].Length != encoded[b].Length ? encoded[a].Length.CompareTo(encoded[b].Length) : a.CompareTo(b));
+        const PoolingMode everyMode = PoolingMode.Cls | PoolingMode.Max | PoolingMode.Mean | PoolingMode.MeanSqrtLen;
+        int hidden = Model.HiddenSize;
+        var results = new PooledText[count];
+        int batchSize = _options.BatchSize;
+        int longest = count == 0 ? 0 : encoded[order[^1]].Length;
+        int capacity = Math.Min(batchSize, Math.Max(count, 1)) * Math.Max(longest, 1);
+        long[] ids = ArrayPool<long>.Shared.Rent(capacity);
+        long[] mask = ArrayPool<long>.Shared.Rent(capacity);
+        long[] types = ArrayPool<long>.Shared.Rent(capacity);
+        Array.Clear(types, 0, capacity);
+        try
+        {
+            for (int first = 0; first < count; first += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int batch = Math.Min(batchSize, count - first);
+                ReadOnlySpan<int> members = order.AsSpan(first, batch);
+                int sequenceLength = encoded[members[^1]].Length;
+                int realTokens = FillBatch(encoded, members, sequenceLength, ids, mask);
+                using IDisposableReadOnlyCollection<OrtValue> outputs = encoder.RunWithPooler(ids, mask, types, batch, sequenceLength, realTokens);
+                ReadOnlySpan<float> tokenVectors = outputs[0].GetTensorDataAsSpan<float>();
+                ReadOnlySpan<float> pooler = outputs.Count > 1 ? outputs[1].GetTensorDataAsSpan<float>() : default;
+                int rowSize = sequenceLength * hidden;
+                for (int row = 0; row < batch; row++)
+                {
+                    int index = members[row];
+                    int tokenCount = encoded[index].Length;
+                    var vectors = new float[hidden * 4];
+                    SentencePooler.Pool(tokenVectors.Slice(row * rowSize, tokenCount * hidden), tokenCount, hidden, everyMode, normalize: false, vectors);
+                    float[]? poolerVector = pooler.IsEmpty ? null : pooler.Slice(row * hidden, hidden).ToArray();
+                    results[index] = new PooledText(vectors, poolerVector, encoded[index], truncated[index], hidden);
+                }
+
+                progress?.Report(first + batch);
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(ids);
+            ArrayPool<long>.Shared.Return(mask);
+            ArrayPool<long>.Shared.Return(types);
+        }
+
         return results;
     }
 

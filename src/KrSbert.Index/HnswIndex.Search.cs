@@ -170,7 +170,10 @@ public sealed partial class HnswIndex
 
         Interlocked.Increment(ref _filteredGraphSearches);
         double sampledRejection = 1 - (plan.Matching / live);
-        for (long wanted = plan.ListLength; wanted * 8 < live; wanted *= 4)
+        // The walk keeps twice the plan's list: measured on hard data (768 dimensions, half passing, `bench index
+        // --spread 3`), a list of ef / pass rate left filtered recall 0.012-0.015 below unfiltered at the same ef,
+        // and twice that reaches it. The plan's cost estimate keeps the plain list, so the path choice stays as it was.
+        for (long wanted = 2 * plan.ListLength; wanted * 8 < live; wanted *= 4)
         {
             VectorHit[] hits = FilteredGraphCandidates(query, (int)wanted, filter, out NativeFilter walk);
 

@@ -74,14 +74,14 @@ public static partial class KrSbertServer
         }
         catch (InvalidOperationException e)
         {
-            throw new ServerStartException(ServerStartException.BadSetting, OneLine(e.Message), e);
+            throw new ServerStartException(ServerStartException.BadSetting, ServerStartException.OneLine(e.Message), e);
         }
     }
 
     private static ServerStartException? Describe(Exception e, IServiceProvider services) => e switch
     {
         AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0], services),
-        OptionsValidationException invalid => new ServerStartException(ServerStartException.BadSetting, OneLine(string.Join(" ", invalid.Failures)), e),
+        OptionsValidationException invalid => new ServerStartException(ServerStartException.BadSetting, ServerStartException.OneLine(string.Join(" ", invalid.Failures)), e),
         IOException when FindSocketError(e) is { } socket => new ServerStartException(ServerStartException.CannotListen, CannotListen(e, socket, services.GetRequiredService<IOptions<ServerOptions>>().Value), e),
         _ => null,
     };
@@ -94,7 +94,7 @@ public static partial class KrSbertServer
             SocketError.AddressAlreadyInUse => "address already in use",
             SocketError.AddressNotAvailable => "address not available on this machine",
             SocketError.AccessDenied => "permission denied",
-            _ => OneLine(socket.Message),
+            _ => ServerStartException.OneLine(socket.Message),
         };
         foreach ((string setting, string? address) in new[] { ("KrSbert:Listen", settings.Listen), ("KrSbert:MetricsListen", settings.MetricsListen) })
         {
@@ -105,7 +105,7 @@ public static partial class KrSbertServer
         }
 
         // Kestrel:Endpoints (TLS) replaces KrSbert:Listen; Kestrel's message names its address.
-        return OneLine(e.Message);
+        return ServerStartException.OneLine(e.Message);
     }
 
     /// <summary>Whether Kestrel's message ("Failed to bind to address http://127.0.0.1:9464: ...") is about this endpoint.</summary>
@@ -129,5 +129,4 @@ public static partial class KrSbertServer
         return null;
     }
 
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

@@ -14,4 +14,7 @@ public sealed class ServerStartException(int exitCode, string message, Exception
 
     /// <summary>The process exit code for this failure.</summary>
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>A message made fit for the one line a failed start prints.</summary>
+    internal static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

@@ -107,7 +107,7 @@ public sealed partial class DocumentStore
 
             IReadOnlyList<CollectionRecord> collections = CheckBackup(source, staging);
             string? keptAside = null;
-            string log = LogPath(target);
+            string log = Files.StoreDatabase.LogPath(target);
             if (File.Exists(target) || File.Exists(log))
             {
                 string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
@@ -120,7 +120,7 @@ public sealed partial class DocumentStore
 
                 if (File.Exists(log))
                 {
-                    File.Move(log, LogPath(keptAside));
+                    File.Move(log, Files.StoreDatabase.LogPath(keptAside));
                 }
             }
 
@@ -132,9 +132,9 @@ public sealed partial class DocumentStore
             {
                 // Put the old database back rather than leave the folder without one.
                 File.Move(keptAside, target);
-                if (File.Exists(LogPath(keptAside)))
+                if (File.Exists(Files.StoreDatabase.LogPath(keptAside)))
                 {
-                    File.Move(LogPath(keptAside), log);
+                    File.Move(Files.StoreDatabase.LogPath(keptAside), log);
                 }
 
                 throw;
@@ -318,12 +318,6 @@ public sealed partial class DocumentStore
             throw new InvalidBackupException(source, $"LiteDB cannot read it ({e.Message})", e);
         }
     }
-
-    /// <summary>LiteDB's log file for <paramref name="databasePath"/>: name-log.ext next to it.</summary>
-    private static string LogPath(string databasePath) =>
-        System.IO.Path.Combine(
-            System.IO.Path.GetDirectoryName(databasePath)!,
-            $"{System.IO.Path.GetFileNameWithoutExtension(databasePath)}-log{System.IO.Path.GetExtension(databasePath)}");
 
     /// <summary>
     /// A backup interrupted by a crash leaves automatic checkpoints off in the log's copy of the header; without

@@ -8,17 +8,19 @@ namespace KrSbert.Search.Tests;
 /// <summary>One set of document and vector rules, applied before anything is written.</summary>
 public class DocumentRulesTests
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
     private static readonly float[] Zero = new float[8];
     private static readonly float[] Overflowing = [3e38f, 3e38f, 0, 0, 0, 0, 0, 0];
 
     [Fact]
     public async Task An_all_zero_vector_in_a_cosine_collection_is_refused_and_nothing_is_stored()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.CreateVectorCollectionAsync();
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
 
-        var zero = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("z", Zero)]));
-        var overflow = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("o", Overflowing)]));
+        var zero = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("z", Zero)])).WaitAsync(Timeout);
+        var overflow = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("o", Overflowing)])).WaitAsync(Timeout);
 
         Assert.Equal("documents[0].vector", zero.ParamName);
         Assert.Contains("all zeros", zero.Message, StringComparison.Ordinal);
@@ -26,17 +28,17 @@ public class DocumentRulesTests
         Assert.Empty(temp.Engine.GetDocuments("vectors", ["z", "o"]));
         var info = temp.Engine.GetCollection("vectors");
         Assert.Equal((0L, 0L, 0), (info.Record.Sequence, info.Record.DocumentCount, info.IndexedVectors));
-        await temp.RestartAsync();
+        await temp.RestartAsync().WaitAsync(Timeout);
         Assert.Equal(0L, temp.Engine.GetCollection("vectors").Record.DocumentCount);
     }
 
     [Fact]
     public async Task A_zero_vector_is_allowed_where_the_metric_defines_it()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.Engine.CreateCollectionAsync(new CollectionDefinition { Name = "l2", Dimension = 8, Metric = Index.VectorMetric.L2 });
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.Engine.CreateCollectionAsync(new CollectionDefinition { Name = "l2", Dimension = 8, Metric = Index.VectorMetric.L2 }).WaitAsync(Timeout);
 
-        await temp.Engine.UpsertAsync("l2", [TemporaryEngine.VectorDocument("z", Zero)]);
+        await temp.Engine.UpsertAsync("l2", [TemporaryEngine.VectorDocument("z", Zero)]).WaitAsync(Timeout);
 
         Assert.Equal("z", (await temp.Engine.SearchAsync("l2", new SearchRequest { Vector = Zero })).Hits[0].Id);
     }
@@ -44,8 +46,8 @@ public class DocumentRulesTests
     [Fact]
     public async Task A_streamed_batch_reports_the_zero_vector_and_stores_the_rest()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.CreateVectorCollectionAsync();
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
 
         var result = await temp.Engine.UpsertAsync("vectors", [
             TemporaryEngine.VectorDocument("ok", [1, 0, 0, 0, 0, 0, 0, 0]),
@@ -60,18 +62,18 @@ public class DocumentRulesTests
     public async Task Metadata_limits_are_checked_before_the_write()
     {
         var limits = new DocumentLimits { MaxMetadataKeys = 3, MaxMetadataKeyLength = 8, MaxMetadataValueLength = 10, MaxMetadataBytes = 29 };
-        await using var temp = await TemporaryEngine.StartAsync(limits: limits);
-        await temp.CreateVectorCollectionAsync();
+        await using var temp = await TemporaryEngine.StartAsync(limits: limits).WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
         float[] vector = [1, 0, 0, 0, 0, 0, 0, 0];
 
         async Task<Exception> Refused(Dictionary<string, string> metadata) =>
-            await Assert.ThrowsAnyAsync<Exception>(() => temp.Engine.UpsertAsync("vectors", [new DocumentInput("m", "t", vector, metadata)]));
+            await Assert.ThrowsAnyAsync<Exception>(() => temp.Engine.UpsertAsync("vectors", [new DocumentInput("m", "t", vector, metadata)])).WaitAsync(Timeout);
 
-        var keys = await Refused(new() { ["a"] = "1", ["b"] = "2", ["c"] = "3", ["d"] = "4" });
-        var keyLength = await Refused(new() { ["a-very-long-key"] = "1" });
-        var valueLength = await Refused(new() { ["a"] = new string('x', 11) });
-        var bytes = await Refused(new() { ["a"] = "가나다", ["b"] = "라마바", ["c"] = "사아자" });
-        var emptyKey = await Refused(new() { [""] = "1" });
+        var keys = await Refused(new() { ["a"] = "1", ["b"] = "2", ["c"] = "3", ["d"] = "4" }).WaitAsync(Timeout);
+        var keyLength = await Refused(new() { ["a-very-long-key"] = "1" }).WaitAsync(Timeout);
+        var valueLength = await Refused(new() { ["a"] = new string('x', 11) }).WaitAsync(Timeout);
+        var bytes = await Refused(new() { ["a"] = "가나다", ["b"] = "라마바", ["c"] = "사아자" }).WaitAsync(Timeout);
+        var emptyKey = await Refused(new() { [""] = "1" }).WaitAsync(Timeout);
 
         Assert.All([keys, keyLength, valueLength, bytes], e => Assert.IsType<LimitExceededException>(e));
         Assert.Equal("documents[0].metadata", ((LimitExceededException)keys).Field);
@@ -86,10 +88,10 @@ public class DocumentRulesTests
     [Fact]
     public async Task Text_stored_beside_a_vector_has_the_text_limit()
     {
-        await using var temp = await TemporaryEngine.StartAsync(limits: new DocumentLimits { MaxTextLength = 10 });
-        await temp.CreateVectorCollectionAsync();
+        await using var temp = await TemporaryEngine.StartAsync(limits: new DocumentLimits { MaxTextLength = 10 }).WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
 
-        var e = await Assert.ThrowsAsync<LimitExceededException>(() => temp.Engine.UpsertAsync("vectors", [new DocumentInput("t", new string('a', 11), [1, 0, 0, 0, 0, 0, 0, 0])]));
+        var e = await Assert.ThrowsAsync<LimitExceededException>(() => temp.Engine.UpsertAsync("vectors", [new DocumentInput("t", new string('a', 11), [1, 0, 0, 0, 0, 0, 0, 0])])).WaitAsync(Timeout);
 
         Assert.Equal("documents[0].text", e.Field);
         Assert.Equal(0L, temp.Engine.GetCollection("vectors").Record.DocumentCount);
@@ -98,15 +100,15 @@ public class DocumentRulesTests
     [Fact]
     public async Task Stored_vectors_the_index_refuses_are_skipped_and_counted_and_never_fail_the_open()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.CreateVectorCollectionAsync();
-        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("good", [1, 0, 0, 0, 0, 0, 0, 0])]);
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("good", [1, 0, 0, 0, 0, 0, 0, 0])]).WaitAsync(Timeout);
         // An older version stored what today's rules refuse; the store itself only checks lengths.
-        await temp.Engine.Store.ApplyBatchAsync("vectors", [new DocumentWrite.Upsert("old-zero", "t", new Dictionary<string, string>(), [new StoredChunk(0, 1, [], Zero)])]);
+        await temp.Engine.Store.ApplyBatchAsync("vectors", [new DocumentWrite.Upsert("old-zero", "t", new Dictionary<string, string>(), [new StoredChunk(0, 1, [], Zero)])]).WaitAsync(Timeout);
 
-        await temp.RestartAsync();
+        await temp.RestartAsync().WaitAsync(Timeout);
         var replayed = temp.Engine.GetCollection("vectors");
-        var rebuilt = await temp.Engine.RebuildIndexAsync("vectors");
+        var rebuilt = await temp.Engine.RebuildIndexAsync("vectors").WaitAsync(Timeout);
 
         Assert.Equal((CollectionState.Ready, 1L, 1), (replayed.State, replayed.SkippedDocuments, replayed.IndexedVectors));
         Assert.Equal((1L, 1), (rebuilt.SkippedDocuments, rebuilt.IndexedVectors));
@@ -114,21 +116,21 @@ public class DocumentRulesTests
         Assert.Equal("good", (await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = [1, 0, 0, 0, 0, 0, 0, 0] })).Hits.Single().Id);
 
         // The count travels in the snapshot, and a valid version of the document takes it off.
-        await temp.RestartAsync();
+        await temp.RestartAsync().WaitAsync(Timeout);
         Assert.Equal(1L, temp.Engine.GetCollection("vectors").SkippedDocuments);
-        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("old-zero", [0, 1, 0, 0, 0, 0, 0, 0])]);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("old-zero", [0, 1, 0, 0, 0, 0, 0, 0])]).WaitAsync(Timeout);
         Assert.Equal((0L, 2), (temp.Engine.GetCollection("vectors").SkippedDocuments, temp.Engine.GetCollection("vectors").IndexedVectors));
     }
 
     [Fact]
     public async Task Values_f16_index_storage_cannot_hold_are_refused_before_the_write()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.Engine.CreateCollectionAsync(new CollectionDefinition { Name = "half", Dimension = 8, IndexStorage = Index.VectorStorage.F16 });
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.Engine.CreateCollectionAsync(new CollectionDefinition { Name = "half", Dimension = 8, IndexStorage = Index.VectorStorage.F16 }).WaitAsync(Timeout);
 
-        var large = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("l", [70_000f, 0, 0, 0, 0, 0, 0, 0])]));
-        var tiny = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("t", [1e-9f, 0, 0, 0, 0, 0, 0, 0])]));
-        await temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("ok", [60_000f, 1, 0, 0, 0, 0, 0, 0])]);
+        var large = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("l", [70_000f, 0, 0, 0, 0, 0, 0, 0])])).WaitAsync(Timeout);
+        var tiny = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("t", [1e-9f, 0, 0, 0, 0, 0, 0, 0])])).WaitAsync(Timeout);
+        await temp.Engine.UpsertAsync("half", [TemporaryEngine.VectorDocument("ok", [60_000f, 1, 0, 0, 0, 0, 0, 0])]).WaitAsync(Timeout);
 
         Assert.Contains("f16", large.Message, StringComparison.Ordinal);
         Assert.Contains("f16", tiny.Message, StringComparison.Ordinal);
@@ -138,13 +140,13 @@ public class DocumentRulesTests
     [Fact]
     public async Task A_NUL_in_a_metadata_key_is_invalid_input_and_the_store_keeps_serving()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.CreateVectorCollectionAsync();
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
 
-        var e = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("vectors", [new DocumentInput("n", "t", [1, 0, 0, 0, 0, 0, 0, 0], new Dictionary<string, string> { ["a\0b"] = "v" })]));
+        var e = await Assert.ThrowsAsync<InvalidDocumentsException>(() => temp.Engine.UpsertAsync("vectors", [new DocumentInput("n", "t", [1, 0, 0, 0, 0, 0, 0, 0], new Dictionary<string, string> { ["a\0b"] = "v" })])).WaitAsync(Timeout);
 
         Assert.Equal("documents[0].metadata", e.ParamName);
         Assert.True(temp.Engine.Store.WritesAvailable);
-        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("ok", [1, 0, 0, 0, 0, 0, 0, 0])]);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("ok", [1, 0, 0, 0, 0, 0, 0, 0])]).WaitAsync(Timeout);
     }
 }

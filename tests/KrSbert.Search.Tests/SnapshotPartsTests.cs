@@ -9,6 +9,8 @@ namespace KrSbert.Search.Tests;
 /// <summary>A collection snapshot holds one part per derived index; open treats every index alike.</summary>
 public class SnapshotPartsTests
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
     private static readonly float[] X = [1, 0, 0, 0, 0, 0, 0, 0];
     private static readonly float[] Y = [0, 1, 0, 0, 0, 0, 0, 0];
 
@@ -26,11 +28,11 @@ public class SnapshotPartsTests
     [Fact]
     public async Task The_engine_saves_one_part_per_index_at_its_sequence()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.CreateVectorCollectionAsync();
-        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("a", X), TemporaryEngine.VectorDocument("b", Y)]);
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("a", X), TemporaryEngine.VectorDocument("b", Y)]).WaitAsync(Timeout);
 
-        await temp.Engine.SnapshotAllAsync();
+        await temp.Engine.SnapshotAllAsync().WaitAsync(Timeout);
         var snapshot = temp.Engine.Store.ListSnapshots("vectors")[0];
         var parts = SnapshotParts.Decode(temp.Engine.Store.ReadSnapshot(snapshot), snapshot.Sequence);
 
@@ -40,13 +42,13 @@ public class SnapshotPartsTests
     [Fact]
     public async Task A_snapshot_written_before_snapshots_had_parts_still_loads()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.CreateVectorCollectionAsync();
-        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("a", X), TemporaryEngine.VectorDocument("b", Y)]);
-        await temp.Engine.DisposeAsync();
-        var legacy = await SaveSnapshotAsync(temp.DataDirectory, store => LegacyBlob(store));
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("a", X), TemporaryEngine.VectorDocument("b", Y)]).WaitAsync(Timeout);
+        await temp.Engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+        var legacy = await SaveSnapshotAsync(temp.DataDirectory, store => LegacyBlob(store)).WaitAsync(Timeout);
 
-        await temp.RestartAsyncAfterDispose();
+        await temp.RestartAsyncAfterDispose().WaitAsync(Timeout);
         var info = temp.Engine.GetCollection("vectors");
 
         Assert.Equal((2, 2L, 2L), (info.IndexedVectors, info.SnapshotSequence, info.AppliedSequence));
@@ -58,13 +60,13 @@ public class SnapshotPartsTests
     [Fact]
     public async Task An_index_without_a_part_in_the_snapshot_is_built_from_the_store_on_open()
     {
-        await using var temp = await TemporaryEngine.StartAsync();
-        await temp.CreateVectorCollectionAsync();
-        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("a", X), TemporaryEngine.VectorDocument("b", Y)]);
-        await temp.Engine.DisposeAsync();
-        await SaveSnapshotAsync(temp.DataDirectory, _ => SnapshotParts.Encode([]));
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
+        await temp.Engine.UpsertAsync("vectors", [TemporaryEngine.VectorDocument("a", X), TemporaryEngine.VectorDocument("b", Y)]).WaitAsync(Timeout);
+        await temp.Engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+        await SaveSnapshotAsync(temp.DataDirectory, _ => SnapshotParts.Encode([])).WaitAsync(Timeout);
 
-        await temp.RestartAsyncAfterDispose();
+        await temp.RestartAsyncAfterDispose().WaitAsync(Timeout);
 
         Assert.Equal(2, temp.Engine.GetCollection("vectors").IndexedVectors);
         Assert.Equal("a", (await temp.Engine.SearchAsync("vectors", new SearchRequest { Vector = X })).Hits[0].Id);

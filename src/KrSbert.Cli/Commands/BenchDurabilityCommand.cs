@@ -1,3 +1,4 @@
+using KrSbert.Cli.Bench;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -60,7 +61,7 @@ internal static class BenchDurabilityCommand
                 var random = new Random(writer);
                 for (int i = 0; Stopwatch.GetElapsedTime(started) < length; i++)
                 {
-                    var document = new DocumentInput(string.Create(CultureInfo.InvariantCulture, $"w{writer}-{i}"), null, Vector(random, dimension));
+                    var document = new DocumentInput(string.Create(CultureInfo.InvariantCulture, $"w{writer}-{i}"), null, RandomVectors.Next(random, dimension));
                     await engine.UpsertAsync("bench", [document], cancellationToken: cancellationToken);
                     Interlocked.Increment(ref stored);
                 }
@@ -74,16 +75,5 @@ internal static class BenchDurabilityCommand
                 Directory.Delete(data, recursive: true);
             }
         }
-    }
-
-    private static float[] Vector(Random random, int dimension)
-    {
-        var vector = new float[dimension];
-        for (int i = 0; i < dimension; i++)
-        {
-            vector[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return vector;
     }
 }

@@ -1,3 +1,4 @@
+using KrSbert.Cli.Bench;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -34,7 +35,7 @@ internal static class BenchOpenCommand
                     for (int first = 0; first < count; first += 1000)
                     {
                         var batch = Enumerable.Range(first, Math.Min(1000, count - first))
-                            .Select(i => new DocumentInput($"d{i}", null, Vector(random, dimension), new Dictionary<string, string> { ["group"] = (i % 10).ToString(CultureInfo.InvariantCulture) }))
+                            .Select(i => new DocumentInput($"d{i}", null, RandomVectors.Next(random, dimension), new Dictionary<string, string> { ["group"] = (i % 10).ToString(CultureInfo.InvariantCulture) }))
                             .ToList();
                         await engine.UpsertAsync("open", batch, cancellationToken: cancellationToken);
                     }
@@ -66,16 +67,5 @@ internal static class BenchOpenCommand
             return ExitCodes.Success;
         }));
         return command;
-    }
-
-    private static float[] Vector(Random random, int dimension)
-    {
-        var vector = new float[dimension];
-        for (int i = 0; i < dimension; i++)
-        {
-            vector[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return vector;
     }
 }

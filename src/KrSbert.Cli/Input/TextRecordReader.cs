@@ -141,7 +141,17 @@ internal sealed class TextRecordReader
                 }
             }
 
-            return new TextRecord(lineNumber, text.GetString()!, id, metadata);
+            Dictionary<string, string>? fields = null;
+            foreach (JsonProperty property in root.EnumerateObject())
+            {
+                if (property.Name is not ("text" or "id" or "metadata") && property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+                {
+                    fields ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                    fields[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+                }
+            }
+
+            return new TextRecord(lineNumber, text.GetString()!, id, metadata, fields);
         }
         catch (JsonException e)
         {

@@ -14,19 +14,27 @@ internal sealed class OnnxSentenceEncoder : IDisposable
 
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
+    /// <summary>BERT's pooler head, tanh(dense(CLS)), when the export kept it as a second output.</summary>
+    private const string PoolerOutputName = "pooler_output";
+
     private readonly string[] _outputNames;
+    private readonly string[]? _outputNamesWithPooler;
     private readonly RunOptions _runOptions = new();
 
-    private OnnxSentenceEncoder(InferenceSession session, bool hasTokenTypeIds, string outputName, int hiddenSize)
+    private OnnxSentenceEncoder(InferenceSession session, bool hasTokenTypeIds, string outputName, int hiddenSize, bool hasPoolerOutput)
     {
         _session = session;
         HasTokenTypeIds = hasTokenTypeIds;
         HiddenSize = hiddenSize;
         _inputNames = hasTokenTypeIds ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
         _outputNames = [outputName];
+        _outputNamesWithPooler = hasPoolerOutput ? [outputName, PoolerOutputName] : null;
     }
 
     public bool HasTokenTypeIds { get; }
+
+    /// <summary>Whether the graph has a float32 <c>pooler_output</c> [batch, hidden] besides the token vectors.</summary>
+    public bool HasPoolerOutput => _outputNamesWithPooler is not null;
 
     public int HiddenSize { get; }
 
@@ -82,6 +90,33 @@ internal sealed class OnnxSentenceEncoder : IDisposable
     /// </summary>
     public OrtValue Run(Memory<long> inputIds, Memory<long> attentionMask, Memory<long> tokenTypeIds, int batch, int sequenceLength, int realTokens)
     {
+        IDisposableReadOnlyCollection<OrtValue> outputs = RunOutputs(inputIds, attentionMask, tokenTypeIds, batch, sequenceLength, realTokens, _outputNames);
+        // The collection owns one value; hand it to the caller and let the collection go.
+        return outputs[0];
+    }
+
+    /// <summary>
+    /// Runs one padded batch asking for the token vectors and, when the graph has it, <c>pooler_output</c>
+    /// (the second value, [batch, hidden]). The caller disposes the collection.
+    /// </summary>
+    public IDisposableReadOnlyCollection<OrtValue> RunWithPooler(Memory<long> inputIds, Memory<long> attentionMask, Memory<long> tokenTypeIds, int batch, int sequenceLength, int realTokens)
+    {
+        IDisposableReadOnlyCollection<OrtValue> outputs = RunOutputs(inputIds, attentionMask, tokenTypeIds, batch, sequenceLength, realTokens, _outputNamesWithPooler ?? _outputNames);
+        if (outputs.Count > 1)
+        {
+            long[] poolerShape = outputs[1].GetTensorTypeAndShape().Shape;
+            if (poolerShape.Length != 2 || poolerShape[0] != batch || poolerShape[1] != HiddenSize)
+            {
+                outputs.Dispose();
+                throw new InvalidOperationException($"The model returned pooler_output of shape [{string.Join(", ", poolerShape)}], expected [{batch}, {HiddenSize}].");
+            }
+        }
+
+        return outputs;
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> RunOutputs(Memory<long> inputIds, Memory<long> attentionMask, Memory<long> tokenTypeIds, int batch, int sequenceLength, int realTokens, string[] outputNames)
+    {
         long[] shape = [batch, sequenceLength];
         int count = batch * sequenceLength;
         using OrtValue ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, inputIds[..count], shape);
@@ -90,10 +125,9 @@ internal sealed class OnnxSentenceEncoder : IDisposable
         OrtValue[] inputs = types is null ? [ids, mask] : [ids, mask, types];
 
         long start = Stopwatch.GetTimestamp();
-        IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(_runOptions, _inputNames, inputs, _outputNames);
+        IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(_runOptions, _inputNames, inputs, outputNames);
         Statistics.Record(Stopwatch.GetTimestamp() - start, batch, sequenceLength, realTokens);
 
-        // The collection owns one value; hand it to the caller and let the collection go.
         OrtValue output = outputs[0];
         long[] outputShape = output.GetTensorTypeAndShape().Shape;
         if (outputShape.Length != 3 || outputShape[0] != batch || outputShape[1] != sequenceLength || outputShape[2] != HiddenSize)
@@ -102,7 +136,7 @@ internal sealed class OnnxSentenceEncoder : IDisposable
             throw new InvalidOperationException($"The model returned shape [{string.Join(", ", outputShape)}], expected [{batch}, {sequenceLength}, {HiddenSize}].");
         }
 
-        return output;
+        return outputs;
     }
 
     public void Dispose()
@@ -150,7 +184,11 @@ internal sealed class OnnxSentenceEncoder : IDisposable
             throw new ModelFolderException(display, output, $"has hidden size {dims[2]} but config.json hidden_size and the pooling dimension are {hiddenSize}");
         }
 
-        return new OnnxSentenceEncoder(session, hasTokenTypeIds, output, hiddenSize);
+        // The pooler head is optional: exports made before deploy/export_model.py kept it simply lack it.
+        bool hasPooler = session.OutputMetadata.TryGetValue(PoolerOutputName, out NodeMetadata? poolerMeta)
+            && poolerMeta.ElementType == typeof(float) && poolerMeta.Dimensions.Length == 2
+            && (poolerMeta.Dimensions[1] <= 0 || poolerMeta.Dimensions[1] == hiddenSize);
+        return new OnnxSentenceEncoder(session, hasTokenTypeIds, output, hiddenSize, hasPooler);
     }
 
     private static void RequireInt64(string display, string name, NodeMetadata meta)

@@ -29,6 +29,12 @@ public sealed class EngineHost(
     /// <summary>The health service name that reports whether the store takes writes (no collection name has a dot).</summary>
     public const string StoreHealthService = "krsbert.store";
 
+    /// <summary>
+    /// The health service name that is SERVING whenever the process answers, opening included: what a liveness probe
+    /// asks, while readiness asks the overall status (SERVING once every collection is open).
+    /// </summary>
+    public const string LiveHealthService = "krsbert.live";
+
     private readonly ILogger _logger = loggers.CreateLogger<EngineHost>();
     private Task? _opening;
     private SearchEngine? _engine;
@@ -54,6 +60,7 @@ public sealed class EngineHost(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        health.SetStatus(LiveHealthService, HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
         health.SetStatus(StoreHealthService, HealthCheckResponse.Types.ServingStatus.NotServing);
         _opening = Task.Run(() => OpenAsync(lifetime.ApplicationStopping), CancellationToken.None);
@@ -62,6 +69,7 @@ public sealed class EngineHost(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        health.SetStatus(LiveHealthService, HealthCheckResponse.Types.ServingStatus.NotServing);
         health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
         health.SetStatus(StoreHealthService, HealthCheckResponse.Types.ServingStatus.NotServing);
         if (_opening is { } opening)

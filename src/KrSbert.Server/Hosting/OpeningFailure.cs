@@ -24,11 +24,9 @@ internal static class OpeningFailure
     public static ServerStartException? Describe(Exception e, bool loadingModel, string? model, string data) => (e, loadingModel) switch
     {
         (ModelFolderException or IOException or UnauthorizedAccessException, true) =>
-            new ServerStartException(BadModel, $"KrSbert:ModelDirectory {model ?? "(embedded)"}: {OneLine(e.Message)}", e),
-        (StoreLockedException, false) => new ServerStartException(DataInUse, $"KrSbert:DataDirectory {data}: {OneLine(e.Message)}", e),
-        (IOException or UnauthorizedAccessException, false) => new ServerStartException(ServerStartException.BadSetting, $"KrSbert:DataDirectory {data}: {OneLine(e.Message)}", e),
+            new ServerStartException(BadModel, $"KrSbert:ModelDirectory {model ?? "(embedded)"}: {ServerStartException.OneLine(e.Message)}", e),
+        (StoreLockedException, false) => new ServerStartException(DataInUse, $"KrSbert:DataDirectory {data}: {ServerStartException.OneLine(e.Message)}", e),
+        (IOException or UnauthorizedAccessException, false) => new ServerStartException(ServerStartException.BadSetting, $"KrSbert:DataDirectory {data}: {ServerStartException.OneLine(e.Message)}", e),
         _ => null,
     };
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

@@ -46,6 +46,9 @@ public sealed class ServerOptions
 /// <summary>Limits that protect the server; breaking one is RESOURCE_EXHAUSTED.</summary>
 public sealed class LimitOptions
 {
+    // The engine's own defaults, so the two cannot drift apart.
+    private static readonly Search.Documents.DocumentLimits DocumentDefaults = new();
+
     /// <summary>Largest request message in bytes.</summary>
     public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
 
@@ -53,7 +56,7 @@ public sealed class LimitOptions
     public int MaxDocumentsPerRequest { get; set; } = 1_000;
 
     /// <summary>Longest text in characters.</summary>
-    public int MaxTextLength { get; set; } = 100_000;
+    public int MaxTextLength { get; set; } = DocumentDefaults.MaxTextLength;
 
     /// <summary>Largest top_k.</summary>
     public int MaxTopK { get; set; } = 10_000;
@@ -65,14 +68,14 @@ public sealed class LimitOptions
     public int MaxBatchItems { get; set; } = 256;
 
     /// <summary>Most metadata keys per document.</summary>
-    public int MaxMetadataKeys { get; set; } = 64;
+    public int MaxMetadataKeys { get; set; } = DocumentDefaults.MaxMetadataKeys;
 
     /// <summary>Longest metadata key in characters.</summary>
-    public int MaxMetadataKeyLength { get; set; } = 128;
+    public int MaxMetadataKeyLength { get; set; } = DocumentDefaults.MaxMetadataKeyLength;
 
     /// <summary>Longest metadata value in characters.</summary>
-    public int MaxMetadataValueLength { get; set; } = 4_096;
+    public int MaxMetadataValueLength { get; set; } = DocumentDefaults.MaxMetadataValueLength;
 
     /// <summary>Most UTF-8 bytes of metadata keys and values together per document.</summary>
-    public int MaxMetadataBytes { get; set; } = 65_536;
+    public int MaxMetadataBytes { get; set; } = DocumentDefaults.MaxMetadataBytes;
 }
