@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Error, "Collection {Collection} could not be opened and is not serving; repair it with Collections.Rebuild (krsbert rebuild --server … --collection {Collection})")]
     public static partial void CollectionFailed(ILogger logger, string collection, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Information, "Built the lexical index of collection {Collection}: {Chunks} chunks, {Terms} terms in {Milliseconds} ms")]
+    public static partial void LexicalIndexBuilt(ILogger logger, string collection, int chunks, int terms, long milliseconds);
 }

@@ -4,6 +4,7 @@ using KrSbert.Embedding.Pooling;
 using KrSbert.Index;
 using KrSbert.Search.Collections;
 using KrSbert.Search.Indexing;
+using KrSbert.Search.Lexical;
 using KrSbert.Search.Querying;
 using KrSbert.Storage.Collections;
 using KrSbert.Storage.Documents;
@@ -20,7 +21,7 @@ public sealed partial class SearchEngine
     /// than the graph. Otherwise the graph is searched with the filter applied inside the search (ef / pass rate
     /// matching candidates), which is about as approximate as an unfiltered search at the same ef.
     /// </summary>
-    /// <exception cref="ArgumentException">Neither or both of text and vector, a bad vector, top_k below 1, a score_threshold that is not finite, or a bad filter.</exception>
+    /// <exception cref="ArgumentException">Neither or both of text and vector (both only in hybrid mode), an unknown mode, candidates below 1, bad fusion options, a bad vector, top_k below 1, a score_threshold that is not finite, or a bad filter.</exception>
     /// <exception cref="LimitExceededException">top_k is over the limit.</exception>
     /// <exception cref="CollectionMismatchException">The vector's dimension or the collection's model does not fit.</exception>
     public async Task<SearchResult> SearchAsync(string collection, SearchRequest request, CancellationToken cancellationToken = default)
@@ -32,12 +33,12 @@ public sealed partial class SearchEngine
         CheckRequest(request);
 
         TimeSpan embedding = TimeSpan.Zero;
-        float[] query;
+        float[]? query = null;
         if (request.Vector is { } vector)
         {
             query = CheckVector(vector, settings, "vector");
         }
-        else
+        else if (request.Mode != QueryMode.Lexical)
         {
             if (!TextSearchable(settings))
             {
@@ -55,26 +56,54 @@ public sealed partial class SearchEngine
         cancellationToken.ThrowIfCancellationRequested();
         long searchStarted = Stopwatch.GetTimestamp();
         Func<ulong, bool>? filter = Filter(target, request);
-        List<(long Document, VectorHit Best, CatalogEntry Entry)> documents = target.Read(index =>
+        IReadOnlyCollection<string> terms = request.Mode != QueryMode.Dense && request.Text is { } text ? LexicalIndex.QueryTerms(text) : [];
+        List<(Found Found, CatalogEntry Entry)> documents = target.Read((index, lexical) =>
         {
-            List<(long Document, VectorHit Best)> found = request.Exact
-                ? ExactDocuments(index, query, request.TopK, filter)
-                : ApproximateDocuments(index, query, request, filter);
-            return found.Select(d => (d.Document, d.Best, target.Catalog.Get(d.Document)!)).ToList();
+            List<Found> found = request.Mode switch
+            {
+                QueryMode.Dense => DenseLeg(index, query!, request, request.TopK, filter),
+                QueryMode.Lexical => LexicalLeg(lexical, terms, request.TopK, request.Bm25, filter),
+                _ => HybridFusion.Fuse(
+                    query is null ? [] : DenseLeg(index, query, request, Candidates(request), filter),
+                    LexicalLeg(lexical, terms, Candidates(request), request.Bm25, filter),
+                    request.Fusion,
+                    request.TopK),
+            };
+            // Entries are read with the hits, so a document deleted after the search still shows as the search saw it.
+            return found.Select(d => (d, target.Catalog.Get(d.Document))).Where(d => d.Item2 is not null).Select(d => (d.d, d.Item2!)).ToList();
         });
         List<SearchHit> hits = Hydrate(target, documents, request);
         TimeSpan search = Stopwatch.GetElapsedTime(searchStarted);
         return new SearchResult(hits, embedding, search, Stopwatch.GetElapsedTime(started));
     }
 
+    /// <summary>Runs a read of a collection's HNSW and lexical indexes together (for tests and tools inside the engine).</summary>
+    internal T ReadIndexes<T>(string collection, Func<HnswIndex, LexicalIndex, T> read) => Require(collection).Read(read);
+
+    /// <summary>Documents each leg of a hybrid query contributes: as asked, or max(4 × top_k, 100); never over the expansion limit.</summary>
+    private static int Candidates(SearchRequest request) =>
+        Math.Min(request.Candidates ?? Math.Max(4 * request.TopK, 100), HnswOptions.MaxExpansion);
+
+    private static List<Found> DenseLeg(HnswIndex index, float[] query, SearchRequest request, int wanted, Func<ulong, bool>? filter)
+    {
+        List<(long Document, VectorHit Best)> found = request.Exact
+            ? ExactDocuments(index, query, wanted, filter)
+            : ApproximateDocuments(index, query, wanted, request.EfSearch, filter);
+        return found.Select((d, i) => new Found(d.Document, d.Best.Key, d.Best.Score, new LegScore(i + 1, d.Best.Score), null)).ToList();
+    }
+
+    private static List<Found> LexicalLeg(LexicalIndex index, IReadOnlyCollection<string> terms, int wanted, Bm25 bm25, Func<ulong, bool>? filter) =>
+        index.Search(terms, wanted, bm25, filter)
+            .Select((h, i) => new Found(DocumentKeys.DocumentKey(h.Key), h.Key, h.Score, null, new LegScore(i + 1, h.Score)))
+            .ToList();
+
     /// <summary>
     /// Grows the chunk candidate count until k distinct documents are found; when the graph still comes up
     /// short (fewer matching documents than k, removed entries in the graph, many chunks per document),
     /// scores exactly, so a short answer always means fewer documents match.
     /// </summary>
-    private static List<(long Document, VectorHit Best)> ApproximateDocuments(HnswIndex index, float[] query, SearchRequest request, Func<ulong, bool>? filter)
+    private static List<(long Document, VectorHit Best)> ApproximateDocuments(HnswIndex index, float[] query, int wanted, int? efSearch, Func<ulong, bool>? filter)
     {
-        int wanted = request.TopK;
         int limit = Math.Min(index.Count, HnswOptions.MaxExpansion);
         if (limit == 0)
         {
@@ -83,7 +112,7 @@ public sealed partial class SearchEngine
 
         for (int candidates = Math.Min(wanted, limit); ; candidates = Math.Min(candidates * 4, limit))
         {
-            VectorHit[] hits = index.Search(query, candidates, request.EfSearch, filter);
+            VectorHit[] hits = index.Search(query, candidates, efSearch, filter);
             List<(long, VectorHit)> documents = BestPerDocument(hits, wanted);
             if (documents.Count >= wanted)
             {
@@ -138,23 +167,26 @@ public sealed partial class SearchEngine
         return key => catalog.Get(DocumentKeys.DocumentKey(key)) is { } entry && request.Filter.Matches(entry.Metadata);
     }
 
-    private List<SearchHit> Hydrate(OpenCollection target, List<(long Document, VectorHit Best, CatalogEntry Entry)> documents, SearchRequest request)
+    private List<SearchHit> Hydrate(OpenCollection target, List<(Found Found, CatalogEntry Entry)> documents, SearchRequest request)
     {
         if (request.ScoreThreshold is { } threshold)
         {
-            documents = documents.Where(d => d.Best.Score >= threshold).ToList();
+            documents = documents.Where(d => d.Found.Score >= threshold).ToList();
         }
 
         // A document deleted after the search has no text left to show; its hit stays, as the search saw it.
         Dictionary<long, string> texts = request.IncludeText
-            ? _store.GetDocumentsByKey(target.Name, documents.Select(d => d.Document)).ToDictionary(d => d.Key, d => d.Text)
+            ? _store.GetDocumentsByKey(target.Name, documents.Select(d => d.Found.Document)).ToDictionary(d => d.Key, d => d.Text)
             : [];
         var hits = new List<SearchHit>(documents.Count);
-        foreach ((long document, VectorHit best, CatalogEntry entry) in documents)
+        foreach ((Found found, CatalogEntry entry) in documents)
         {
-            int chunk = DocumentKeys.ChunkIndex(best.Key);
+            int chunk = DocumentKeys.ChunkIndex(found.ChunkKey);
             (int start, int end) = chunk < entry.Chunks.Length ? entry.Chunks[chunk] : (0, 0);
-            hits.Add(new SearchHit(entry.Id, best.Score, texts.GetValueOrDefault(document), request.IncludeMetadata ? entry.Metadata : null, chunk, start, end));
+            hits.Add(new SearchHit(entry.Id, found.Score, texts.GetValueOrDefault(found.Document), request.IncludeMetadata ? entry.Metadata : null, chunk, start, end)
+            {
+                Explanation = request.Explain ? new HitExplanation(found.Dense, found.Lexical) : null,
+            });
         }
 
         return hits;
@@ -162,10 +194,30 @@ public sealed partial class SearchEngine
 
     private void CheckRequest(SearchRequest request)
     {
-        if ((request.Text is null) == (request.Vector is null))
+        if (!Enum.IsDefined(request.Mode))
+        {
+            throw new ArgumentException($"mode is {(int)request.Mode}; it must be dense, lexical or hybrid.", nameof(request));
+        }
+
+        if (request.Mode == QueryMode.Lexical && request.Text is null)
+        {
+            throw new ArgumentException("a lexical query needs text.", nameof(request));
+        }
+
+        // A hybrid query on a collection of one's own vectors gives both: text for the lexical leg, the vector for the dense one.
+        if ((request.Text is null) == (request.Vector is null) && !(request.Mode == QueryMode.Hybrid && request.Text is not null))
         {
             throw new ArgumentException("give exactly one of text and vector.", nameof(request));
         }
+
+        if (request.Candidates is < 1)
+        {
+            throw new ArgumentException($"candidates is {request.Candidates}; it must be at least 1.", nameof(request));
+        }
+
+        ArgumentNullException.ThrowIfNull(request.Fusion, nameof(request));
+        request.Fusion.Validate();
+        request.Bm25.Validate();
 
         if (request.Text is not null && string.IsNullOrWhiteSpace(request.Text))
         {

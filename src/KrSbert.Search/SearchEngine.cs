@@ -5,6 +5,7 @@ using KrSbert.Search.Chunking;
 using KrSbert.Search.Collections;
 using KrSbert.Search.Documents;
 using KrSbert.Search.Indexing;
+using KrSbert.Search.Lexical;
 using KrSbert.Storage;
 using KrSbert.Storage.Collections;
 using Microsoft.Extensions.Logging;
@@ -37,7 +38,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
         _store = store;
         _logger = logger;
         _rules = new DocumentRules(options.DocumentLimits);
-        _indexKinds = [new VectorIndex.Kind(logger)];
+        _indexKinds = [new VectorIndex.Kind(logger), new LexicalIndex.Kind(logger)];
     }
 
     /// <summary>The model text is embedded with, or null for a vectors-only engine.</summary>

@@ -1,5 +1,6 @@
 using KrSbert.Index;
 using KrSbert.Search.Indexing;
+using KrSbert.Search.Lexical;
 using KrSbert.Search.Querying;
 using KrSbert.Storage;
 
@@ -35,7 +36,7 @@ public class SnapshotPartsTests
         var snapshot = temp.Engine.Store.ListSnapshots("vectors")[0];
         var parts = SnapshotParts.Decode(temp.Engine.Store.ReadSnapshot(snapshot), snapshot.Sequence);
 
-        Assert.Equal([(VectorIndex.Part, 2L)], parts.Select(p => (p.Name, p.Sequence)));
+        Assert.Equal([(VectorIndex.Part, 2L), (LexicalIndex.Part, 2L)], parts.Select(p => (p.Name, p.Sequence)));
     }
 
     [Fact]

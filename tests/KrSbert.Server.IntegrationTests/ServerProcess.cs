@@ -25,12 +25,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public GrpcChannel Channel { get; }
 
-    /// <summary>Starts a server on <paramref name="dataDirectory"/> and waits until health says SERVING.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, TimeSpan? timeout = null)
+    /// <summary>Starts a server on <paramref name="dataDirectory"/> and waits until health says SERVING; <paramref name="settings"/> are extra flags such as <c>--KrSbert:Key=value</c>.</summary>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, TimeSpan? timeout = null, params string[] settings)
     {
         int port = TestServer.FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "krsbert.dll"), "serve", "--data", dataDirectory, "--listen", $"127.0.0.1:{port}", "--metrics", $"127.0.0.1:{TestServer.FreePort()}" })
+        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "krsbert.dll"), "serve", "--data", dataDirectory, "--listen", $"127.0.0.1:{port}", "--metrics", $"127.0.0.1:{TestServer.FreePort()}", .. settings])
         {
             start.ArgumentList.Add(argument);
         }

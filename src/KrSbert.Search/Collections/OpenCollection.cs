@@ -1,5 +1,6 @@
 using KrSbert.Index;
 using KrSbert.Search.Indexing;
+using KrSbert.Search.Lexical;
 using KrSbert.Storage.Collections;
 using KrSbert.Storage.Documents;
 using KrSbert.Storage.Snapshots;
@@ -108,6 +109,9 @@ internal sealed partial class OpenCollection : IDisposable
 
     /// <summary>Runs a read of the HNSW index and catalog; batches apply and rebuilds swap only between reads.</summary>
     public T Read<T>(Func<HnswIndex, T> read) => ReadIndexes(indexes => read(Vectors(indexes).Hnsw));
+
+    /// <summary>Runs a read of the HNSW and lexical indexes together, at one sequence.</summary>
+    public T Read<T>(Func<HnswIndex, LexicalIndex, T> read) => ReadIndexes(indexes => read(Vectors(indexes).Hnsw, indexes.OfType<LexicalIndex>().Single()));
 
     /// <summary>Serialises every index as it stands at <see cref="AppliedSequence"/>, one snapshot part each.</summary>
     public (long Sequence, byte[] Bytes) Serialize(CollectionLease lease)

@@ -1,11 +1,33 @@
 using KrSbert.Search.Filtering;
+using KrSbert.Search.Lexical;
 
 namespace KrSbert.Search.Querying;
 
-/// <summary>A nearest-neighbour query by text or by vector.</summary>
+/// <summary>A query by text or by vector: dense (nearest neighbours), lexical (BM25) or hybrid (both, fused).</summary>
 public sealed record SearchRequest
 {
-    /// <summary>Text to embed as the query.</summary>
+    /// <summary>Dense (the default), lexical or hybrid.</summary>
+    public QueryMode Mode { get; init; } = QueryMode.Dense;
+
+    /// <summary>Documents each leg of a hybrid query contributes; null: max(4 × top_k, 100), capped at the index's expansion limit.</summary>
+    public int? Candidates { get; init; }
+
+    /// <summary>How a hybrid query fuses its legs.</summary>
+    public Fusion Fusion { get; init; } = new();
+
+    /// <summary>
+    /// BM25's k1 and b for the lexical leg (0.9 and 0.4 by default). The index keeps raw term frequencies and
+    /// chunk lengths, so they apply per query rather than per collection.
+    /// </summary>
+    public Bm25 Bm25 { get; init; } = Bm25.Default;
+
+    /// <summary>Return each hit's rank and score in each leg.</summary>
+    public bool Explain { get; init; }
+
+    /// <summary>
+    /// Text to embed as the query (dense), to analyse (lexical), or both (hybrid). A hybrid query on a collection
+    /// of one's own vectors gives the text for the lexical leg and <see cref="Vector"/> for the dense leg.
+    /// </summary>
     public string? Text { get; init; }
 
     /// <summary>A query vector of one's own.</summary>

@@ -129,7 +129,38 @@ internal static class ProtoMapper
         Exact = request.Exact,
         IncludeText = request.Include?.Text ?? true,
         IncludeMetadata = request.Include?.Metadata ?? true,
+        Mode = ToMode(request.Mode),
+        Candidates = request.HasCandidates ? Int("candidates", request.Candidates) : null,
+        Fusion = ToFusion(request.Fusion),
+        Explain = request.Explain,
+        Bm25 = new Search.Lexical.Bm25(request.HasBm25K1 ? request.Bm25K1 : Search.Lexical.Bm25.Default.K1, request.HasBm25B ? request.Bm25B : Search.Lexical.Bm25.Default.B),
     };
+
+    public static QueryMode ToMode(string mode) => mode switch
+    {
+        "" or "dense" => QueryMode.Dense,
+        "lexical" => QueryMode.Lexical,
+        "hybrid" => QueryMode.Hybrid,
+        _ => throw new ArgumentException($"mode is '{mode}'; it must be dense, lexical or hybrid.", nameof(mode)),
+    };
+
+    public static Search.Querying.Fusion ToFusion(Protos.V1.Fusion? fusion)
+    {
+        var defaults = new Search.Querying.Fusion();
+        return fusion is null ? defaults : new Search.Querying.Fusion
+        {
+            Method = fusion.Method switch
+            {
+                "rrf" => FusionMethod.Rrf,
+                "" or "convex" => FusionMethod.Convex,
+                _ => throw new ArgumentException($"fusion is '{fusion.Method}'; it must be rrf or convex.", nameof(fusion)),
+            },
+            RrfK = fusion.HasRrfK ? fusion.RrfK : defaults.RrfK,
+            DenseWeight = fusion.HasDenseWeight ? fusion.DenseWeight : defaults.DenseWeight,
+            LexicalWeight = fusion.HasLexicalWeight ? fusion.LexicalWeight : defaults.LexicalWeight,
+            Alpha = fusion.HasAlpha ? fusion.Alpha : defaults.Alpha,
+        };
+    }
 
     public static QueryResponse ToProto(SearchResult result)
     {
@@ -152,6 +183,8 @@ internal static class ProtoMapper
                 ChunkIndex = (uint)hit.ChunkIndex,
                 ChunkStart = (uint)hit.ChunkStart,
                 ChunkEnd = (uint)hit.ChunkEnd,
+                Dense = ToProto(hit.Explanation?.Dense),
+                Lexical = ToProto(hit.Explanation?.Lexical),
             };
             foreach ((string key, string value) in hit.Metadata ?? new Dictionary<string, string>())
             {
@@ -163,6 +196,9 @@ internal static class ProtoMapper
 
         return response;
     }
+
+    private static Protos.V1.LegScore? ToProto(Search.Querying.LegScore? leg) =>
+        leg is null ? null : new Protos.V1.LegScore { Rank = (uint)leg.Rank, Score = leg.Score };
 
     public static void AddRange(RepeatedField<long> field, IEnumerable<int> values) => field.AddRange(values.Select(v => (long)v));
 
