@@ -116,19 +116,7 @@ public sealed class SentenceEmbedder : IDisposable
         bool normalize = request.Normalize ?? Model.Normalize;
         int limit = ResolveLength(request.MaxSequenceLength);
 
-        int count = texts.Count;
-        var encoded = new int[count][];
-        var truncated = new bool[count];
-        for (int i = 0; i < count; i++)
-        {
-            CheckText(texts[i], i);
-            encoded[i] = Tokenizer.EncodeIds(texts[i], out truncated[i], limit);
-            if (encoded[i].Length == 2)
-            {
-                throw NoTokens(i);
-            }
-        }
-
+        (int[][] encoded, bool[] truncated) = EncodeAll(texts, limit);
         return EmbedEncoded(encoded, truncated, pooling, normalize, cancellationToken);
     }
 
@@ -166,18 +154,43 @@ public sealed class SentenceEmbedder : IDisposable
         return EmbedEncoded(encoded, new bool[encoded.Length], Resolve(request.Pooling), request.Normalize ?? Model.Normalize, cancellationToken);
     }
 
-    private SentenceEmbedding[] EmbedEncoded(int[][] encoded, bool[] truncated, PoolingMode pooling, bool normalize, CancellationToken cancellationToken)
+    /// <summary>Checks and tokenizes every text; the exception names the text at fault.</summary>
+    private (int[][] Encoded, bool[] Truncated) EncodeAll(IReadOnlyList<string> texts, int limit)
     {
-        OnnxSentenceEncoder encoder = RequireEncoder();
-        int count = encoded.Length;
-        // Similar lengths share a batch, so little of each batch is padding.
-        int[] order = new int[count];
-        for (int i = 0; i < count; i++)
+        var encoded = new int[texts.Count][];
+        var truncated = new bool[texts.Count];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            CheckText(texts[i], i);
+            encoded[i] = Tokenizer.EncodeIds(texts[i], out truncated[i], limit);
+            if (encoded[i].Length == 2)
+            {
+                throw NoTokens(i);
+            }
+        }
+
+        return (encoded, truncated);
+    }
+
+    /// <summary>Positions sorted by sequence length (stable), so similar lengths share a batch and little of it is padding.</summary>
+    private static int[] LengthOrder(int[][] encoded)
+    {
+        int[] order = new int[encoded.Length];
+        for (int i = 0; i < order.Length; i++)
         {
             order[i] = i;
         }
 
         Array.Sort(order, (a, b) => encoded[a].Length != encoded[b].Length ? encoded[a].Length.CompareTo(encoded[b].Length) : a.CompareTo(b));
+        return order;
+    }
+
+    private SentenceEmbedding[] EmbedEncoded(int[][] encoded, bool[] truncated, PoolingMode pooling, bool normalize, CancellationToken cancellationToken)
+    {
+        OnnxSentenceEncoder encoder = RequireEncoder();
+        int count = encoded.Length;
+        // Similar lengths share a batch, so little of each batch is padding.
+        int[] order = LengthOrder(encoded);
 
         var results = new SentenceEmbedding[count];
         int batchSize = _options.BatchSize;
@@ -240,26 +253,10 @@ public sealed class SentenceEmbedder : IDisposable
         ArgumentNullException.ThrowIfNull(texts);
         OnnxSentenceEncoder encoder = RequireEncoder();
         int limit = ResolveLength(maxSequenceLength);
-        int count = texts.Count;
-        var encoded = new int[count][];
-        var truncated = new bool[count];
-        for (int i = 0; i < count; i++)
-        {
-            CheckText(texts[i], i);
-            encoded[i] = Tokenizer.EncodeIds(texts[i], out truncated[i], limit);
-            if (encoded[i].Length == 2)
-            {
-                throw NoTokens(i);
-            }
-        }
+        (int[][] encoded, bool[] truncated) = EncodeAll(texts, limit);
+        int count = encoded.Length;
 
-        int[] order = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            order[i] = i;
-        }
-
-        Array.Sort(order, (a, b) => encoded[a].Length != encoded[b].Length ? encoded[a].Length.CompareTo(encoded[b].Length) : a.CompareTo(b));
+        int[] order = LengthOrder(encoded);
         const PoolingMode everyMode = PoolingMode.Cls | PoolingMode.Max | PoolingMode.Mean | PoolingMode.MeanSqrtLen;
         int hidden = Model.HiddenSize;
         var results = new PooledText[count];
