@@ -154,6 +154,46 @@ public sealed class SentenceEmbedder : IDisposable
         return EmbedEncoded(encoded, new bool[encoded.Length], Resolve(request.Pooling), request.Normalize ?? Model.Normalize, cancellationToken);
     }
 
+    /// <summary>One batch of texts (their positions), filled into the model's pooled input buffers.</summary>
+    private delegate void BatchHandler(ReadOnlySpan<int> members, long[] ids, long[] mask, long[] types, int sequenceLength, int realTokens);
+
+    /// <summary>
+    /// Cuts <paramref name="order"/> into batches of the configured size, fills one set of pooled input buffers for
+    /// each (padded to the batch's longest sequence) and hands it to <paramref name="handle"/>; returns how many batches ran.
+    /// </summary>
+    private int ForEachBatch(int[][] encoded, int[] order, BatchHandler handle, CancellationToken cancellationToken)
+    {
+        int count = encoded.Length;
+        int batchSize = _options.BatchSize;
+        int longest = count == 0 ? 0 : encoded[order[^1]].Length;
+        int capacity = Math.Min(batchSize, Math.Max(count, 1)) * Math.Max(longest, 1);
+        long[] ids = ArrayPool<long>.Shared.Rent(capacity);
+        long[] mask = ArrayPool<long>.Shared.Rent(capacity);
+        long[] types = ArrayPool<long>.Shared.Rent(capacity);
+        Array.Clear(types, 0, capacity);
+        int batches = 0;
+        try
+        {
+            for (int first = 0; first < count; first += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                ReadOnlySpan<int> members = order.AsSpan(first, Math.Min(batchSize, count - first));
+                int sequenceLength = encoded[members[^1]].Length;
+                int realTokens = FillBatch(encoded, members, sequenceLength, ids, mask);
+                handle(members, ids, mask, types, sequenceLength, realTokens);
+                batches++;
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(ids);
+            ArrayPool<long>.Shared.Return(mask);
+            ArrayPool<long>.Shared.Return(types);
+        }
+
+        return batches;
+    }
+
     /// <summary>Checks and tokenizes every text; the exception names the text at fault.</summary>
     private (int[][] Encoded, bool[] Truncated) EncodeAll(IReadOnlyList<string> texts, int limit)
     {
@@ -193,45 +233,20 @@ public sealed class SentenceEmbedder : IDisposable
         int[] order = LengthOrder(encoded);
 
         var results = new SentenceEmbedding[count];
-        int batchSize = _options.BatchSize;
-        int longest = count == 0 ? 0 : encoded[order[^1]].Length;
-        int capacity = Math.Min(batchSize, Math.Max(count, 1)) * Math.Max(longest, 1);
-        long[] ids = ArrayPool<long>.Shared.Rent(capacity);
-        long[] mask = ArrayPool<long>.Shared.Rent(capacity);
-        long[] types = ArrayPool<long>.Shared.Rent(capacity);
-        Array.Clear(types, 0, capacity);
-        int batches = 0;
-        try
+        int batches = ForEachBatch(encoded, order, (members, ids, mask, types, sequenceLength, realTokens) =>
         {
-            for (int first = 0; first < count; first += batchSize)
+            using OrtValue output = encoder.Run(ids, mask, types, members.Length, sequenceLength, realTokens);
+            ReadOnlySpan<float> hidden = output.GetTensorDataAsSpan<float>();
+            int rowSize = sequenceLength * Model.HiddenSize;
+            for (int row = 0; row < members.Length; row++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                int batch = Math.Min(batchSize, count - first);
-                ReadOnlySpan<int> members = order.AsSpan(first, batch);
-                int sequenceLength = encoded[members[^1]].Length;
-                int realTokens = FillBatch(encoded, members, sequenceLength, ids, mask);
-
-                using OrtValue output = encoder.Run(ids, mask, types, batch, sequenceLength, realTokens);
-                ReadOnlySpan<float> hidden = output.GetTensorDataAsSpan<float>();
-                int rowSize = sequenceLength * Model.HiddenSize;
-                for (int row = 0; row < batch; row++)
-                {
-                    int index = members[row];
-                    int tokenCount = encoded[index].Length;
-                    var vector = new float[Model.HiddenSize * PoolingModes.Count(pooling)];
-                    SentencePooler.Pool(hidden.Slice(row * rowSize, tokenCount * Model.HiddenSize), tokenCount, Model.HiddenSize, pooling, normalize, vector);
-                    results[index] = new SentenceEmbedding(vector, tokenCount, truncated[index]);
-                }
-
-                batches++;
+                int index = members[row];
+                int tokenCount = encoded[index].Length;
+                var vector = new float[Model.HiddenSize * PoolingModes.Count(pooling)];
+                SentencePooler.Pool(hidden.Slice(row * rowSize, tokenCount * Model.HiddenSize), tokenCount, Model.HiddenSize, pooling, normalize, vector);
+                results[index] = new SentenceEmbedding(vector, tokenCount, truncated[index]);
             }
-        }
-        finally
-        {
-            ArrayPool<long>.Shared.Return(ids);
-            ArrayPool<long>.Shared.Return(mask);
-            ArrayPool<long>.Shared.Return(types);
-        }
+        }, cancellationToken);
 
         Log.Embedded(_logger, count, batches);
         return results;
@@ -260,45 +275,26 @@ public sealed class SentenceEmbedder : IDisposable
         const PoolingMode everyMode = PoolingMode.Cls | PoolingMode.Max | PoolingMode.Mean | PoolingMode.MeanSqrtLen;
         int hidden = Model.HiddenSize;
         var results = new PooledText[count];
-        int batchSize = _options.BatchSize;
-        int longest = count == 0 ? 0 : encoded[order[^1]].Length;
-        int capacity = Math.Min(batchSize, Math.Max(count, 1)) * Math.Max(longest, 1);
-        long[] ids = ArrayPool<long>.Shared.Rent(capacity);
-        long[] mask = ArrayPool<long>.Shared.Rent(capacity);
-        long[] types = ArrayPool<long>.Shared.Rent(capacity);
-        Array.Clear(types, 0, capacity);
-        try
+        int done = 0;
+        ForEachBatch(encoded, order, (members, ids, mask, types, sequenceLength, realTokens) =>
         {
-            for (int first = 0; first < count; first += batchSize)
+            using IDisposableReadOnlyCollection<OrtValue> outputs = encoder.RunWithPooler(ids, mask, types, members.Length, sequenceLength, realTokens);
+            ReadOnlySpan<float> tokenVectors = outputs[0].GetTensorDataAsSpan<float>();
+            ReadOnlySpan<float> pooler = outputs.Count > 1 ? outputs[1].GetTensorDataAsSpan<float>() : default;
+            int rowSize = sequenceLength * hidden;
+            for (int row = 0; row < members.Length; row++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                int batch = Math.Min(batchSize, count - first);
-                ReadOnlySpan<int> members = order.AsSpan(first, batch);
-                int sequenceLength = encoded[members[^1]].Length;
-                int realTokens = FillBatch(encoded, members, sequenceLength, ids, mask);
-                using IDisposableReadOnlyCollection<OrtValue> outputs = encoder.RunWithPooler(ids, mask, types, batch, sequenceLength, realTokens);
-                ReadOnlySpan<float> tokenVectors = outputs[0].GetTensorDataAsSpan<float>();
-                ReadOnlySpan<float> pooler = outputs.Count > 1 ? outputs[1].GetTensorDataAsSpan<float>() : default;
-                int rowSize = sequenceLength * hidden;
-                for (int row = 0; row < batch; row++)
-                {
-                    int index = members[row];
-                    int tokenCount = encoded[index].Length;
-                    var vectors = new float[hidden * 4];
-                    SentencePooler.Pool(tokenVectors.Slice(row * rowSize, tokenCount * hidden), tokenCount, hidden, everyMode, normalize: false, vectors);
-                    float[]? poolerVector = pooler.IsEmpty ? null : pooler.Slice(row * hidden, hidden).ToArray();
-                    results[index] = new PooledText(vectors, poolerVector, encoded[index], truncated[index], hidden);
-                }
-
-                progress?.Report(first + batch);
+                int index = members[row];
+                int tokenCount = encoded[index].Length;
+                var vectors = new float[hidden * 4];
+                SentencePooler.Pool(tokenVectors.Slice(row * rowSize, tokenCount * hidden), tokenCount, hidden, everyMode, normalize: false, vectors);
+                float[]? poolerVector = pooler.IsEmpty ? null : pooler.Slice(row * hidden, hidden).ToArray();
+                results[index] = new PooledText(vectors, poolerVector, encoded[index], truncated[index], hidden);
             }
-        }
-        finally
-        {
-            ArrayPool<long>.Shared.Return(ids);
-            ArrayPool<long>.Shared.Return(mask);
-            ArrayPool<long>.Shared.Return(types);
-        }
+
+            done += members.Length;
+            progress?.Report(done);
+        }, cancellationToken);
 
         return results;
     }
