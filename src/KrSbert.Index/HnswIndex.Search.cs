@@ -122,6 +122,20 @@ public sealed partial class HnswIndex
         return candidates.Length <= k ? candidates : candidates[..k];
     }
 
+    /// <summary>Native results as hits, best first.</summary>
+    private VectorHit[] RankedHits(ReadOnlySpan<ulong> keys, ReadOnlySpan<float> distances)
+    {
+        var hits = new VectorHit[keys.Length];
+        for (int i = 0; i < hits.Length; i++)
+        {
+            hits[i] = new VectorHit(keys[i], SimilarityScore.FromDistance(Options.Metric, distances[i]));
+        }
+
+        // USearch leaves equal distances in no particular order; break ties by key as exact search does.
+        Array.Sort(hits, TopKCollector.Compare);
+        return hits;
+    }
+
     private VectorHit[] GraphCandidates(ReadOnlySpan<float> query, int wanted, out int found)
     {
         ulong[] keys = ArrayPool<ulong>.Shared.Rent(wanted);
@@ -129,15 +143,7 @@ public sealed partial class HnswIndex
         try
         {
             found = UsearchNative.Search(_native, query, keys.AsSpan(0, wanted), distances.AsSpan(0, wanted));
-            var hits = new VectorHit[found];
-            for (int i = 0; i < found; i++)
-            {
-                hits[i] = new VectorHit(keys[i], SimilarityScore.FromDistance(Options.Metric, distances[i]));
-            }
-
-            // USearch leaves equal distances in no particular order; break ties by key as exact search does.
-            Array.Sort(hits, TopKCollector.Compare);
-            return hits;
+            return RankedHits(keys.AsSpan(0, found), distances.AsSpan(0, found));
         }
         finally
         {
@@ -212,14 +218,7 @@ public sealed partial class HnswIndex
         {
             int found = UsearchNative.FilteredSearch(_native, query, &NativeFilter.Accepts, GCHandle.ToIntPtr(handle), keys.AsSpan(0, wanted), distances.AsSpan(0, wanted));
             state.ThrowIfFailed();
-            var hits = new VectorHit[found];
-            for (int i = 0; i < found; i++)
-            {
-                hits[i] = new VectorHit(keys[i], SimilarityScore.FromDistance(Options.Metric, distances[i]));
-            }
-
-            Array.Sort(hits, TopKCollector.Compare);
-            return hits;
+            return RankedHits(keys.AsSpan(0, found), distances.AsSpan(0, found));
         }
         finally
         {
