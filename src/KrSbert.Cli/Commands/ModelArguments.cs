@@ -69,12 +69,13 @@ internal sealed class ModelArguments
     public SentenceEmbedder Load(ParseResult result, ILoggerFactory loggers) =>
         LoadWith(result, loggers, result.GetResult(BatchSize) is null ? new EmbedderOptions() : new EmbedderOptions { BatchSize = result.GetValue(BatchSize) });
 
-    public SentenceEmbedder LoadWith(ParseResult result, ILoggerFactory loggers, EmbedderOptions options)
+    /// <summary>Loads the model with <paramref name="options"/>, the precision of --model-precision (or <paramref name="precision"/>) and the graph cache.</summary>
+    public SentenceEmbedder LoadWith(ParseResult result, ILoggerFactory loggers, EmbedderOptions options, ModelPrecision? precision = null)
     {
         ILogger logger = loggers.CreateLogger("KrSbert.Model");
         options = options with
         {
-            Precision = ParsePrecision(result),
+            Precision = precision ?? ParsePrecision(result),
             OnnxRuntime = options.OnnxRuntime.OptimizedModelPath is null
                 ? options.OnnxRuntime with { GraphCacheDirectory = CacheDirectory(result) }
                 : options.OnnxRuntime,
