@@ -74,6 +74,9 @@ internal sealed class OptimizedGraphCache(string directory)
         using (SessionOptions options = configure())
         {
             options.OptimizedModelFilePath = Path.Combine(temporary, GraphFile);
+            // ONNX Runtime warns that a graph optimised at this level fits only this machine; the CPU features in the
+            // key are the answer to that, so the warning would only alarm operators at every first start.
+            options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
             options.AddSessionConfigEntry("session.optimized_model_external_initializers_file_name", WeightsFile);
             options.AddSessionConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1024");
             try
