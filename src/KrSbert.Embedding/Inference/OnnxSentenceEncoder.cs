@@ -67,9 +67,10 @@ internal sealed class OnnxSentenceEncoder : IDisposable
                 {
                     (session, cacheUse) = new OptimizedGraphCache(cacheDirectory).Open(source, Configure);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or OnnxRuntimeException)
                 {
-                    // A cache is an optimisation: a folder that cannot be written must not stop the model loading.
+                    // A cache is an optimisation: a folder that cannot be written (read-only, full) must not stop the
+                    // model loading. A model ONNX Runtime cannot load fails again below, with its own message.
                     cacheUse = new GraphCacheUse(cacheDirectory, GraphCacheOutcome.Unavailable, "") { Problem = e.Message };
                     session = Open(source, Configure, null);
                 }
