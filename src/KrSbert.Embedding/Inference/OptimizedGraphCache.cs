@@ -12,14 +12,15 @@ namespace KrSbert.Embedding.Inference;
 /// A folder of ONNX graphs as ONNX Runtime optimised them (<see cref="SessionOptions.OptimizedModelFilePath"/>),
 /// so a later start loads the fused graph instead of optimising the export again. A cached graph is valid only
 /// for the same model bytes, the same ONNX Runtime and the same CPU (the optimiser picks kernels and layouts by
-/// instruction set), so all three make its file name: when any changes, the name changes and the graph is rebuilt.
+/// instruction set), so all three make its folder name: when any changes, the name changes and the graph is rebuilt.
+/// Each entry is a folder holding the graph (<c>model.onnx</c>) and its weights (<c>model.onnx.data</c>).
 /// </summary>
 internal sealed class OptimizedGraphCache(string directory)
 {
     /// <summary>Bumped when what this class writes changes meaning, so old files are never read as new ones.</summary>
     private const int FormatVersion = 1;
 
-    /// <summary>Temporary files of a start that was killed are removed once they are this old (a live build is younger).</summary>
+    /// <summary>Temporary folders of a start that was killed are removed once they are this old (a live build is younger).</summary>
     private static readonly TimeSpan s_staleTemporary = TimeSpan.FromMinutes(30);
 
     private const string GraphFile = "model.onnx";
@@ -27,8 +28,6 @@ internal sealed class OptimizedGraphCache(string directory)
     private const string TemporarySuffix = ".tmp";
 
     private static readonly Lazy<string> s_cpuFeatures = new(ReadCpuFeatures);
-
-    private static readonly string Extension = Environment.GetEnvironmentVariable("KRSBERT_GRAPH_EXT") ?? ".onnx";
 
     public string Directory { get; } = Path.GetFullPath(directory);
 
