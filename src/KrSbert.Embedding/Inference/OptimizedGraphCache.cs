@@ -40,8 +40,7 @@ internal sealed class OptimizedGraphCache(string directory)
     {
         System.IO.Directory.CreateDirectory(Directory);
         (string prefix, string modelHash) = Identify(source);
-        string key = Hex(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n',
-            $"format={FormatVersion}", $"model={modelHash}", $"ort={OrtVersion}", $"cpu={s_cpuFeatures.Value}"))))[..32];
+        string key = Key(modelHash, OrtVersion, s_cpuFeatures.Value);
         string entry = Path.Combine(Directory, $"{prefix}-{key}");
         string cached = Path.Combine(entry, GraphFile);
 
@@ -101,6 +100,11 @@ internal sealed class OptimizedGraphCache(string directory)
 
         return (session, new GraphCacheUse(cached, outcome, modelHash));
     }
+
+    /// <summary>The entry key: any change of model bytes, ONNX Runtime version or CPU features gives another one.</summary>
+    internal static string Key(string modelHash, string ortVersion, string cpuFeatures) =>
+        Hex(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n',
+            $"format={FormatVersion}", $"model={modelHash}", $"ort={ortVersion}", $"cpu={cpuFeatures}"))))[..32];
 
     /// <summary>The ONNX Runtime version, part of every key.</summary>
     public static string OrtVersion { get; } = OrtEnv.Instance().GetVersionString();

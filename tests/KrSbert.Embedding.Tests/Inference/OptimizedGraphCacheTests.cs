@@ -155,6 +155,18 @@ public sealed class OptimizedGraphCacheTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Another_runtime_version_or_cpu_gives_another_entry_and_the_same_ones_the_same()
+    {
+        string model = new('a', 64);
+        string key = OptimizedGraphCache.Key(model, "1.31.1", "X64 avx2 avx512f avx512_vnni");
+
+        Assert.Equal(key, OptimizedGraphCache.Key(model, "1.31.1", "X64 avx2 avx512f avx512_vnni"));
+        Assert.NotEqual(key, OptimizedGraphCache.Key(new string('b', 64), "1.31.1", "X64 avx2 avx512f avx512_vnni"));
+        Assert.NotEqual(key, OptimizedGraphCache.Key(model, "1.32.0", "X64 avx2 avx512f avx512_vnni"));
+        Assert.NotEqual(key, OptimizedGraphCache.Key(model, "1.31.1", "X64 avx2 avx512f"));
+    }
+
     private static EmbedderOptions Options(string? cache) => new()
     {
         BatchSize = 4,
