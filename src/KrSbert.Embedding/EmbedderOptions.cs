@@ -1,4 +1,5 @@
 using KrSbert.Embedding.Inference;
+using KrSbert.Embedding.Models;
 
 namespace KrSbert.Embedding;
 
@@ -10,6 +11,12 @@ public sealed record EmbedderOptions
 
     /// <summary>Longest text accepted, in UTF-16 characters; longer input is refused, not silently cut.</summary>
     public int MaxTextLength { get; init; } = 100_000;
+
+    /// <summary>
+    /// Which graph runs: <c>model.onnx</c> (fp32, the default) or <c>model.int8.onnx</c> (int8). Loading fails when the
+    /// folder lacks the file the precision names.
+    /// </summary>
+    public ModelPrecision Precision { get; init; } = ModelPrecision.Fp32;
 
     /// <summary>How ONNX Runtime runs.</summary>
     public OnnxRuntimeOptions OnnxRuntime { get; init; } = new();

@@ -15,4 +15,13 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Debug, "Embedded {Texts} texts in {Batches} batches")]
     public static partial void Embedded(ILogger logger, int texts, int batches);
+
+    [LoggerMessage(5, LogLevel.Information, "Model precision {Precision}: running {Graph}")]
+    public static partial void ModelPrecision(ILogger logger, string precision, string graph);
+
+    [LoggerMessage(6, LogLevel.Information, "Optimised graph cache {Outcome}: {Path}")]
+    public static partial void GraphCache(ILogger logger, Inference.GraphCacheOutcome outcome, string path);
+
+    [LoggerMessage(7, LogLevel.Warning, "The optimised graph cache {Path} cannot be used ({Problem}); the model is optimised at every start")]
+    public static partial void GraphCacheUnavailable(ILogger logger, string path, string problem);
 }

@@ -38,6 +38,12 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>Longest text accepted, in UTF-16 characters.</summary>
     public int MaxTextLength => _options.MaxTextLength;
 
+    /// <summary>Which graph runs: fp32 <c>model.onnx</c> or int8 <c>model.int8.onnx</c>.</summary>
+    public ModelPrecision Precision => _options.Precision;
+
+    /// <summary>The optimised-graph cache the model loaded from or wrote; null when none was configured.</summary>
+    public GraphCacheUse? GraphCache => _encoder?.GraphCache;
+
     /// <summary>Whether an ONNX graph is loaded (a tokenizer-only folder has none).</summary>
     public bool CanEmbed => _encoder is not null;
 
@@ -76,8 +82,36 @@ public sealed class SentenceEmbedder : IDisposable
             throw new ModelFolderException("vocab.txt", null, e.Message, e);
         }
 
-        OnnxSentenceEncoder? encoder = model.Onnx is null ? null : OnnxSentenceEncoder.Load(model.Onnx, model.HiddenSize, options.OnnxRuntime);
+        OnnxModelSource? graph = model.Onnx;
+        if (options.Precision == ModelPrecision.Int8)
+        {
+            graph = model.Int8Onnx ?? throw new ModelFolderException(
+                ModelPrecisions.FileName(ModelPrecision.Int8),
+                null,
+                model.Onnx is null
+                    ? $"is missing from {model.Source}, which has no ONNX graph at all; model precision int8 needs it (deploy/export_model.py writes it)"
+                    : $"is missing beside {model.Onnx}; model precision int8 needs it (deploy/export_model.py writes it), or set the precision to fp32");
+        }
+
+        OnnxSentenceEncoder? encoder = graph is null ? null : OnnxSentenceEncoder.Load(graph, model.HiddenSize, options.OnnxRuntime);
         Log.ModelLoaded(logger, model.Name, model.Source, model.Dimension, PoolingModes.Format(model.Pooling), model.Normalize, model.Tokenizer.MaxSequenceLength, tokenizer.VocabularySize);
+        if (encoder is not null)
+        {
+            Log.ModelPrecision(logger, ModelPrecisions.Format(options.Precision), graph!.ToString() ?? "");
+        }
+
+        if (encoder?.GraphCache is { } cache)
+        {
+            if (cache.Outcome == GraphCacheOutcome.Unavailable)
+            {
+                Log.GraphCacheUnavailable(logger, cache.Path, cache.Problem ?? "");
+            }
+            else
+            {
+                Log.GraphCache(logger, cache.Outcome, cache.Path);
+            }
+        }
+
         if (model.EnglishOnly)
         {
             Log.EnglishOnlyModel(logger, model.Name);

@@ -230,6 +230,7 @@ public sealed partial class SearchEngine
             return new DocumentFailure(index, id, "text", input.Text is null ? "is missing (give text or a vector)" : "is empty or only whitespace");
         }
 
+        RequireSamePrecision(settings);
         if (!TextSearchable(settings))
         {
             throw new CollectionMismatchException("text", $"collection was built for {settings.ModelName} vectors of {settings.Dimension} dimensions ({settings.Pooling}); this server embeds with {Embedder?.Model.Name ?? "no model"}: send vectors instead");

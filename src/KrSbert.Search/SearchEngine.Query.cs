@@ -40,6 +40,7 @@ public sealed partial class SearchEngine
         }
         else if (request.Mode != QueryMode.Lexical)
         {
+            RequireSamePrecision(settings);
             if (!TextSearchable(settings))
             {
                 throw new CollectionMismatchException("text", $"collection holds {settings.ModelName} vectors of {settings.Dimension} dimensions ({settings.Pooling}); this server embeds with {Embedder?.Model.Name ?? "no model"}: query with a vector instead");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using KrSbert.Embedding;
+using KrSbert.Embedding.Models;
 using KrSbert.Embedding.Pooling;
 using KrSbert.Search.Chunking;
 using KrSbert.Search.Collections;
@@ -338,11 +339,26 @@ public sealed partial class SearchEngine : IAsyncDisposable
     /// <summary>A collection that could not be opened, and why.</summary>
     private sealed record FailedCollection(CollectionRecord Record, string Reason);
 
-    /// <summary>Text can go into a collection when the running model is the one it was built with, at its dimension.</summary>
+    /// <summary>Text can go into a collection when the running model is the one it was built with, at its dimension and precision.</summary>
     private bool TextSearchable(CollectionSettings settings) =>
         Embedder is { CanEmbed: true } embedder
         && settings.ModelName == embedder.Model.Name
-        && settings.Dimension == embedder.DimensionOf(PoolingModes.Parse(settings.Pooling));
+        && settings.Dimension == embedder.DimensionOf(PoolingModes.Parse(settings.Pooling))
+        && settings.ModelPrecision == ModelPrecisions.Format(embedder.Precision);
+
+    /// <summary>
+    /// Refuses text for a collection built by this model at the other precision: int8 and fp32 vectors of one text
+    /// differ, and mixing them in one index would rank by the difference.
+    /// </summary>
+    /// <exception cref="CollectionMismatchException">The precisions differ (field <c>model_precision</c>).</exception>
+    private void RequireSamePrecision(CollectionSettings settings)
+    {
+        if (Embedder is { CanEmbed: true } embedder && settings.ModelName == embedder.Model.Name
+            && settings.ModelPrecision != ModelPrecisions.Format(embedder.Precision))
+        {
+            throw new CollectionMismatchException("model_precision", $"the collection was built with model precision {settings.ModelPrecision}; this server runs {ModelPrecisions.Format(embedder.Precision)}: restart it with --model-precision {settings.ModelPrecision}, or send vectors");
+        }
+    }
 
     private void WarnOnModelMismatch(CollectionRecord record)
     {
@@ -362,9 +378,16 @@ public sealed partial class SearchEngine : IAsyncDisposable
         int dimension = definition.Dimension ?? (modelDimension > 0
             ? modelDimension
             : throw new ArgumentException("dimension is required: no embedding model is loaded.", nameof(definition)));
+        string serverPrecision = ModelPrecisions.Format(Embedder?.Precision ?? ModelPrecision.Fp32);
+        if (definition.ModelPrecision is { } asked && ModelPrecisions.Format(asked) != serverPrecision)
+        {
+            throw new CollectionMismatchException("model_precision", $"is {ModelPrecisions.Format(asked)} but this server runs model precision {serverPrecision}: restart it with --model-precision {ModelPrecisions.Format(asked)}, or leave model_precision unset");
+        }
+
         var settings = new CollectionSettings
         {
             ModelName = Embedder is { } embedder && dimension == modelDimension ? embedder.Model.Name : "vectors",
+            ModelPrecision = serverPrecision,
             Dimension = dimension,
             Pooling = PoolingModes.Format(pooling),
             Normalize = definition.Normalize ?? Embedder?.Model.Normalize ?? false,

@@ -21,6 +21,8 @@ public static partial class KrSbertServer
         ["--listen"] = "KrSbert:Listen",
         ["--api-key"] = "KrSbert:ApiKey",
         ["--metrics"] = "KrSbert:MetricsListen",
+        ["--model-precision"] = "KrSbert:ModelPrecision",
+        ["--model-cache"] = "KrSbert:ModelCache",
     };
 
     /// <summary>Creates the application; <paramref name="configure"/> can add configuration (tests set ports and folders).</summary>

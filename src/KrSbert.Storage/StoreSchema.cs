@@ -60,6 +60,7 @@ internal static class StoreSchema
         ["chunks"] = c.ChunkCount,
         ["next_key"] = c.NextDocumentKey,
         ["snapshot"] = c.SnapshotGeneration,
+        ["model_precision"] = c.Settings.ModelPrecision,
     };
 
     public static CollectionRecord ToCollection(BsonDocument d) => new()
@@ -79,6 +80,7 @@ internal static class StoreSchema
             IndexStorage = d["index_storage"].AsString,
             ChunkTokens = d["chunk_tokens"].AsInt32,
             ChunkOverlap = d["chunk_overlap"].AsInt32,
+            ModelPrecision = d.TryGetValue("model_precision", out BsonValue precision) && precision.IsString ? precision.AsString : "fp32",
         },
         CreatedAt = d["created"].AsDateTime,
         Sequence = d["seq"].AsInt64,

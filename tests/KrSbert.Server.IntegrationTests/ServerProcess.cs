@@ -30,7 +30,7 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         int port = TestServer.FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "krsbert.dll"), "serve", "--data", dataDirectory, "--listen", $"127.0.0.1:{port}", "--metrics", $"127.0.0.1:{TestServer.FreePort()}", .. settings])
+        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "krsbert.dll"), "serve", "--data", dataDirectory, "--listen", $"127.0.0.1:{port}", "--metrics", $"127.0.0.1:{TestServer.FreePort()}", "--model-cache", TestServer.SharedModelCache, .. settings])
         {
             start.ArgumentList.Add(argument);
         }

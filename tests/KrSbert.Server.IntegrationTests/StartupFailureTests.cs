@@ -121,6 +121,26 @@ public sealed class StartupFailureTests : IDisposable
         AssertOneLine(result, BadSetting, "unknown argument '--lisen'");
     }
 
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task Int8_precision_with_a_folder_lacking_model_int8_onnx_is_one_line_naming_the_file_and_exit_code_3(string host)
+    {
+        using var model = new Embedding.Tests.TestSupport.TinyModelCopy();
+
+        var result = await StartAsync(host, "--model", model.Path, "--model-precision", "int8", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, 3, "model.int8.onnx: is missing");
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task An_unknown_model_precision_is_one_line_naming_the_setting_and_exit_code_2(string host)
+    {
+        var result = await StartAsync(host, "--model-precision", "fp16", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:ModelPrecision 'fp16' is not 'fp32'");
+    }
+
     private Task<KrSbertProcess.Result> StartAsync(string host, params string[] arguments)
     {
         string[] data = arguments.Contains("--data") ? [] : ["--data", _data];

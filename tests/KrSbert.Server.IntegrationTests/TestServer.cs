@@ -53,6 +53,9 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The optimised-graph cache test servers share (a data folder's own cache would be rebuilt per test).</summary>
+    public static string SharedModelCache { get; } = Path.Combine(Path.GetTempPath(), "krsbert-test-model-cache");
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -70,6 +73,8 @@ public sealed class TestServer : IAsyncDisposable
             ["KrSbert:Listen"] = $"127.0.0.1:{Port}",
             ["KrSbert:MetricsListen"] = $"127.0.0.1:{MetricsPort}",
             ["Logging:LogLevel:Default"] = "Warning",
+            // One optimised-graph cache for every test server, so each start reuses the embedded model's graph.
+            ["KrSbert:ModelCache"] = SharedModelCache,
         };
         foreach ((string key, string? value) in _settings)
         {

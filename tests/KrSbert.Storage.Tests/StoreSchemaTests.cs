@@ -26,9 +26,26 @@ public class StoreSchemaTests
         BsonDocument bson = StoreSchema.ToBson(record);
 
         Assert.Equal(
-            "_id,number,model,dimension,pooling,normalize,metric,m,ef_construction,ef_search,index_storage,chunk_tokens,chunk_overlap,created,seq,docs,chunks,next_key,snapshot",
+            "_id,number,model,dimension,pooling,normalize,metric,m,ef_construction,ef_search,index_storage,chunk_tokens,chunk_overlap,created,seq,docs,chunks,next_key,snapshot,model_precision",
             string.Join(',', bson.Keys));
         Assert.Equal(record, StoreSchema.ToCollection(bson));
+    }
+
+    [Fact]
+    public void A_collection_record_written_before_model_precision_reads_as_fp32_and_int8_round_trips()
+    {
+        var record = new CollectionRecord
+        {
+            Name = "faq", Number = 3, Settings = TemporaryStore.Settings() with { ModelPrecision = "int8" }, CreatedAt = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Sequence = 9, DocumentCount = 5, ChunkCount = 6, NextDocumentKey = 7, SnapshotGeneration = 2,
+        };
+        BsonDocument bson = StoreSchema.ToBson(record);
+        Assert.Equal("int8", bson["model_precision"].AsString);
+        Assert.Equal(record, StoreSchema.ToCollection(bson));
+
+        bson.Remove("model_precision");
+
+        Assert.Equal("fp32", StoreSchema.ToCollection(bson).Settings.ModelPrecision);
     }
 
     [Fact]

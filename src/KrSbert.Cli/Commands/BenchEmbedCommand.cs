@@ -48,7 +48,7 @@ internal static class BenchEmbedCommand
                 .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             using var loggers = model.Loggers(result);
             Console.WriteLine($"cpu: {CpuDescription()}; {Environment.ProcessorCount} logical cores");
-            Console.WriteLine($"texts: {texts.Count} from {path}");
+            Console.WriteLine($"texts: {texts.Count} from {path}; model precision {ModelPrecisions.Format(model.ParsePrecision(result))}");
             Console.WriteLine("batch  sentences/s  tokens/s  padding  outside-Run  GFLOP/s  of-peak");
             foreach (int size in sizes)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KrSbert.Embedding;
+using KrSbert.Embedding.Models;
 using KrSbert.Embedding.Pooling;
 using Microsoft.Extensions.Logging;
 
@@ -34,6 +35,17 @@ internal sealed class ModelArguments
         DefaultValueFactory = _ => 32,
     };
 
+    public Option<string> Precision { get; } = new("--model-precision")
+    {
+        Description = "fp32 (model.onnx) or int8 (model.int8.onnx from the model folder)",
+        DefaultValueFactory = _ => "fp32",
+    };
+
+    public Option<string?> ModelCache { get; } = new("--model-cache")
+    {
+        Description = "Folder for ONNX Runtime's optimised graphs, so later starts skip the optimiser; 'off' disables it (default: $XDG_CACHE_HOME/krsbert/model-cache or ~/.cache/krsbert/model-cache)",
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose", "-v")
     {
         Description = "Log model loading and progress to standard error",
@@ -43,6 +55,8 @@ internal sealed class ModelArguments
     {
         command.Options.Add(Model);
         command.Options.Add(MaxSequenceLength);
+        command.Options.Add(Precision);
+        command.Options.Add(ModelCache);
         command.Options.Add(Verbose);
         if (embedding)
         {
@@ -55,12 +69,40 @@ internal sealed class ModelArguments
     public SentenceEmbedder Load(ParseResult result, ILoggerFactory loggers) =>
         LoadWith(result, loggers, result.GetResult(BatchSize) is null ? new EmbedderOptions() : new EmbedderOptions { BatchSize = result.GetValue(BatchSize) });
 
-    public SentenceEmbedder LoadWith(ParseResult result, ILoggerFactory loggers, EmbedderOptions options)
+    /// <summary>Loads the model with <paramref name="options"/>, the precision of --model-precision (or <paramref name="precision"/>) and the graph cache.</summary>
+    public SentenceEmbedder LoadWith(ParseResult result, ILoggerFactory loggers, EmbedderOptions options, ModelPrecision? precision = null)
     {
         ILogger logger = loggers.CreateLogger("KrSbert.Model");
+        options = options with
+        {
+            Precision = precision ?? ParsePrecision(result),
+            OnnxRuntime = options.OnnxRuntime.OptimizedModelPath is null
+                ? options.OnnxRuntime with { GraphCacheDirectory = CacheDirectory(result) }
+                : options.OnnxRuntime,
+        };
         return result.GetValue(Model) is { } folder
             ? SentenceEmbedder.LoadFolder(folder, options, logger)
             : SentenceEmbedder.LoadDefault(options, logger);
+    }
+
+    /// <exception cref="FormatException">--model-precision is neither fp32 nor int8.</exception>
+    public ModelPrecision ParsePrecision(ParseResult result) =>
+        ModelPrecisions.TryParse(result.GetValue(Precision), out ModelPrecision precision)
+            ? precision
+            : throw new FormatException($"--model-precision is '{result.GetValue(Precision)}'; use fp32 or int8.");
+
+    /// <summary>The optimised-graph cache folder: --model-cache, or the user's cache folder; null when 'off'.</summary>
+    public string? CacheDirectory(ParseResult result)
+    {
+        string? given = result.GetValue(ModelCache);
+        if (given is { Length: > 0 })
+        {
+            return string.Equals(given, "off", StringComparison.OrdinalIgnoreCase) ? null : given;
+        }
+
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string root = xdg is { Length: > 0 } ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "krsbert", "model-cache");
     }
 
     public EmbeddingRequest Request(ParseResult result) => new()

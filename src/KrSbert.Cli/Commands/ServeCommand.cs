@@ -13,13 +13,15 @@ internal static class ServeCommand
         var listen = new Option<string?>("--listen") { Description = "gRPC address host:port (default 127.0.0.1:50051)" };
         var apiKey = new Option<string?>("--api-key") { Description = "Require this key in metadata x-api-key" };
         var metrics = new Option<string?>("--metrics") { Description = "Prometheus address host:port (default 127.0.0.1:9464; empty: off)" };
+        var precision = new Option<string?>("--model-precision") { Description = "fp32 (model.onnx, default) or int8 (model.int8.onnx from the model folder)" };
+        var modelCache = new Option<string?>("--model-cache") { Description = "Folder for optimised model graphs (default: model-cache under the data folder; 'off': none)" };
         // Any other setting passes through as the server takes it: --KrSbert:Limits:MaxTopK=100.
-        var command = new Command("serve", "Run the server (other settings: --KrSbert:Key=value)") { data, model, listen, apiKey, metrics };
+        var command = new Command("serve", "Run the server (other settings: --KrSbert:Key=value)") { data, model, listen, apiKey, metrics, precision, modelCache };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (result, cancellationToken) =>
         {
             var args = new List<string>();
-            foreach ((Option<string?> option, string flag) in new[] { (data, "--data"), (model, "--model"), (listen, "--listen"), (apiKey, "--api-key"), (metrics, "--metrics") })
+            foreach ((Option<string?> option, string flag) in new[] { (data, "--data"), (model, "--model"), (listen, "--listen"), (apiKey, "--api-key"), (metrics, "--metrics"), (precision, "--model-precision"), (modelCache, "--model-cache") })
             {
                 if (result.GetValue(option) is { } value)
                 {

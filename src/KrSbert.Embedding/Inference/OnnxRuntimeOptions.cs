@@ -11,4 +11,10 @@ public sealed record OnnxRuntimeOptions
 
     /// <summary>A file to write the optimised graph to, to see what ONNX Runtime fused; null writes nothing.</summary>
     public string? OptimizedModelPath { get; init; }
+
+    /// <summary>
+    /// A writable folder for optimised graphs, keyed by the model's SHA-256, the ONNX Runtime version and the CPU's
+    /// instruction-set features, so a second start skips the optimiser; null optimises at every start.
+    /// </summary>
+    public string? GraphCacheDirectory { get; init; }
 }

@@ -43,29 +43,42 @@ internal sealed class OnnxSentenceEncoder : IDisposable
     /// <exception cref="ModelFolderException">The graph lacks an input or output, or its hidden size disagrees.</exception>
     public static OnnxSentenceEncoder Load(OnnxModelSource source, int hiddenSize, OnnxRuntimeOptions options)
     {
-        using var sessionOptions = new SessionOptions
+        SessionOptions Configure()
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount,
-            InterOpNumThreads = 1,
-        };
-        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
-        if (options.OptimizedModelPath is { } optimized)
-        {
-            sessionOptions.OptimizedModelFilePath = optimized;
+            var sessionOptions = new SessionOptions
+            {
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount,
+                InterOpNumThreads = 1,
+            };
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+            return sessionOptions;
         }
 
         string display = source is OnnxModelSource.File file ? Path.GetFileName(file.Path) : source.ToString() ?? "model.onnx";
         InferenceSession session;
+        GraphCacheUse? cacheUse = null;
         try
         {
-            session = source switch
+            if (options.GraphCacheDirectory is { } cacheDirectory && options.OptimizedModelPath is null)
             {
-                OnnxModelSource.File f => new InferenceSession(f.Path, sessionOptions),
-                OnnxModelSource.Embedded e => new InferenceSession(e.Load(), sessionOptions),
-                _ => throw new ArgumentOutOfRangeException(nameof(source)),
-            };
+                try
+                {
+                    (session, cacheUse) = new OptimizedGraphCache(cacheDirectory).Open(source, Configure);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or OnnxRuntimeException)
+                {
+                    // A cache is an optimisation: a folder that cannot be written (read-only, full) must not stop the
+                    // model loading. A model ONNX Runtime cannot load fails again below, with its own message.
+                    cacheUse = new GraphCacheUse(cacheDirectory, GraphCacheOutcome.Unavailable, "") { Problem = e.Message };
+                    session = Open(source, Configure, null);
+                }
+            }
+            else
+            {
+                session = Open(source, Configure, options.OptimizedModelPath);
+            }
         }
         catch (OnnxRuntimeException e)
         {
@@ -74,7 +87,9 @@ internal sealed class OnnxSentenceEncoder : IDisposable
 
         try
         {
-            return Validate(session, display, hiddenSize);
+            OnnxSentenceEncoder encoder = Validate(session, display, hiddenSize);
+            encoder.GraphCache = cacheUse;
+            return encoder;
         }
         catch
         {
@@ -82,6 +97,28 @@ internal sealed class OnnxSentenceEncoder : IDisposable
             throw;
         }
     }
+
+    /// <summary>The optimised-graph cache this session came from or wrote; null when no cache was configured.</summary>
+    public GraphCacheUse? GraphCache { get; private set; }
+
+    private static InferenceSession Open(OnnxModelSource source, Func<SessionOptions> configure, string? optimizedModelPath)
+    {
+        using SessionOptions sessionOptions = configure();
+        if (optimizedModelPath is not null)
+        {
+            sessionOptions.OptimizedModelFilePath = optimizedModelPath;
+        }
+
+        return OpenSource(source, sessionOptions);
+    }
+
+    /// <summary>A session straight over the source graph (a file, or the embedded model's bytes).</summary>
+    internal static InferenceSession OpenSource(OnnxModelSource source, SessionOptions sessionOptions) => source switch
+    {
+        OnnxModelSource.File f => new InferenceSession(f.Path, sessionOptions),
+        OnnxModelSource.Embedded e => new InferenceSession(e.Load(), sessionOptions),
+        _ => throw new ArgumentOutOfRangeException(nameof(source)),
+    };
 
     /// <summary>
     /// Runs one padded batch. <paramref name="inputIds"/> and <paramref name="attentionMask"/> hold

@@ -7,7 +7,8 @@ namespace KrSbert.Embedding.Models;
 /// <summary>
 /// Reads a sentence-transformers model folder (<c>modules.json</c>, <c>sentence_bert_config.json</c>,
 /// <c>config.json</c>, tokenizer files, <c>vocab.txt</c>, <c>1_Pooling/config.json</c>, optional Normalize
-/// module) plus <c>model.onnx</c> at the root or in <c>onnx/</c>. A folder without <c>model.onnx</c> still tokenizes.
+/// module) plus <c>model.onnx</c> at the root or in <c>onnx/</c>, and <c>model.int8.onnx</c> beside it when present.
+/// A folder without <c>model.onnx</c> still tokenizes.
 /// </summary>
 public static class ModelFolder
 {
@@ -68,6 +69,7 @@ public static class ModelFolder
 
         string? onnx = new[] { Path.Combine(root, "model.onnx"), Path.Combine(root, "onnx", "model.onnx"), Path.Combine(transformerDir, "model.onnx") }
             .FirstOrDefault(File.Exists);
+        string? int8 = onnx is null ? null : Path.Combine(Path.GetDirectoryName(onnx)!, ModelPrecisions.FileName(ModelPrecision.Int8));
 
         return new SentenceModelDefinition
         {
@@ -80,6 +82,7 @@ public static class ModelFolder
             Pooling = pooling,
             Normalize = modules.Normalize,
             Onnx = onnx is null ? null : new OnnxModelSource.File(onnx),
+            Int8Onnx = int8 is not null && File.Exists(int8) ? new OnnxModelSource.File(int8) : null,
         };
     }
 

@@ -36,6 +36,9 @@ public sealed record SentenceModelDefinition
     /// <summary>The ONNX graph, or null for a tokenizer-only folder.</summary>
     public OnnxModelSource? Onnx { get; init; }
 
+    /// <summary>The int8 graph (<c>model.int8.onnx</c> beside <c>model.onnx</c>), or null when the folder has none.</summary>
+    public OnnxModelSource? Int8Onnx { get; init; }
+
     /// <summary>Whether the model understands only English (the embedded default); Korean then becomes mostly <c>[UNK]</c>.</summary>
     public bool EnglishOnly { get; init; }
 

@@ -1,3 +1,4 @@
+using KrSbert.Embedding.Models;
 using KrSbert.Embedding.Pooling;
 using KrSbert.Index;
 using KrSbert.Search.Chunking;
@@ -39,4 +40,7 @@ public sealed record CollectionDefinition
 
     /// <summary>Token windows for long documents; null: the model's window with 32 tokens of overlap.</summary>
     public ChunkingOptions? Chunking { get; init; }
+
+    /// <summary>The model graph's precision; null: the server's. A value other than the server's is refused.</summary>
+    public ModelPrecision? ModelPrecision { get; init; }
 }

@@ -117,7 +117,17 @@ public sealed class EngineHost(
             {
                 MaxTextLength = settings.Limits.MaxTextLength,
                 BatchSize = settings.EmbeddingBatchSize,
-                OnnxRuntime = new Embedding.Inference.OnnxRuntimeOptions { AllowSpinning = false },
+                Precision = Embedding.Models.ModelPrecisions.TryParse(settings.ModelPrecision, out var precision) ? precision : Embedding.Models.ModelPrecision.Fp32,
+                OnnxRuntime = new Embedding.Inference.OnnxRuntimeOptions
+                {
+                    AllowSpinning = false,
+                    GraphCacheDirectory = settings.ModelCache switch
+                    {
+                        null or "" => Path.Combine(settings.DataDirectory, "model-cache"),
+                        { } off when off.Equals("off", StringComparison.OrdinalIgnoreCase) => null,
+                        { } cache => cache,
+                    },
+                },
             };
             ILogger modelLogger = loggers.CreateLogger("KrSbert.Model");
             folder = settings.ModelDirectory is { Length: > 0 } configured ? configured

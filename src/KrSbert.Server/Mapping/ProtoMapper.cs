@@ -46,6 +46,9 @@ internal static class ProtoMapper
             },
             Chunking = chunking,
             Dimension = request.HasDimension ? Int("dimension", request.Dimension) : null,
+            ModelPrecision = string.IsNullOrEmpty(request.ModelPrecision) ? null
+                : Embedding.Models.ModelPrecisions.TryParse(request.ModelPrecision, out var precision) ? precision
+                : throw new ArgumentException($"model_precision '{request.ModelPrecision}' is not fp32 or int8.", nameof(request)),
         };
     }
 
@@ -66,6 +69,7 @@ internal static class ProtoMapper
             IndexStorage = s.IndexStorage switch { "f16" => Protos.V1.IndexStorage.F16, "i8" => Protos.V1.IndexStorage.I8, _ => Protos.V1.IndexStorage.F32 },
             ChunkTokens = (uint)s.ChunkTokens,
             ChunkOverlap = (uint)s.ChunkOverlap,
+            ModelPrecision = s.ModelPrecision,
             CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(info.Record.CreatedAt, DateTimeKind.Utc)),
             Documents = (ulong)info.Record.DocumentCount,
             Chunks = (ulong)info.Record.ChunkCount,

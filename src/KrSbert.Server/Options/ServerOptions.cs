@@ -36,6 +36,18 @@ public sealed class ServerOptions
     /// <summary>Save an index snapshot after this many changes to a collection.</summary>
     public int SnapshotEveryChanges { get; set; } = 10_000;
 
+    /// <summary>
+    /// Which graph of the model folder runs: <c>fp32</c> (model.onnx, default) or <c>int8</c> (model.int8.onnx).
+    /// Collections record it and refuse text from a server running the other one.
+    /// </summary>
+    public string ModelPrecision { get; set; } = "fp32";
+
+    /// <summary>
+    /// Folder for ONNX Runtime's optimised graphs, so a restart skips the optimiser; unset: <c>model-cache</c> under
+    /// the data folder; <c>off</c> turns it off. Model folders may be read-only, so it is never put beside the model.
+    /// </summary>
+    public string? ModelCache { get; set; }
+
     /// <summary>Most texts per shared embedding batch.</summary>
     public int EmbeddingBatchSize { get; set; } = 32;
 

@@ -34,6 +34,11 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
             errors.Add($"KrSbert:MetricsListen '{options.MetricsListen}' is the port of KrSbert:Listen '{options.Listen}'; give metrics a port of its own.");
         }
 
+        if (!Embedding.Models.ModelPrecisions.TryParse(options.ModelPrecision, out _))
+        {
+            errors.Add($"KrSbert:ModelPrecision '{options.ModelPrecision}' is not 'fp32' (model.onnx) or 'int8' (model.int8.onnx).");
+        }
+
         if (!TryParseDurability(options.Durability, out _))
         {
             errors.Add($"KrSbert:Durability '{options.Durability}' is not 'fsync' (acknowledge after the commit is on disk) or 'os' (acknowledge once the OS has it).");

@@ -38,4 +38,7 @@ public sealed record CollectionSettings
 
     /// <summary>Tokens shared by consecutive chunks.</summary>
     public required int ChunkOverlap { get; init; }
+
+    /// <summary>The model graph the vectors came from: <c>fp32</c> or <c>int8</c>; records written before it existed read as <c>fp32</c>.</summary>
+    public string ModelPrecision { get; init; } = "fp32";
 }
