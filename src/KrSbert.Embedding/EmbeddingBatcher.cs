@@ -70,8 +70,17 @@ public sealed class EmbeddingBatcher : IAsyncDisposable
             }
 
             batch.Add(first);
-            using (var wait = new CancellationTokenSource(MaxWait))
+            if (MaxWait <= TimeSpan.Zero)
             {
+                // No waiting for company: the batch is what queued while the embedder was busy, taken without a timer.
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out Pending? queued))
+                {
+                    batch.Add(queued);
+                }
+            }
+            else
+            {
+                using var wait = new CancellationTokenSource(MaxWait);
                 try
                 {
                     while (batch.Count < MaxBatch)

@@ -33,65 +33,91 @@ public sealed partial class SearchEngine
     public async Task<PreparedUpsert> PrepareUpsertAsync(string collection, IReadOnlyList<DocumentInput> documents, bool allOrNothing = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        if (documents.Count > _options.MaxDocumentsPerRequest)
+        return (await PrepareUpsertsAsync(collection, [documents], allOrNothing, cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>
+    /// Prepares several batches as <see cref="PrepareUpsertAsync"/> prepares one, embedding the chunks of all of
+    /// them together, so the embedder's length order (which keeps padding short) spans every batch. Each batch
+    /// keeps its own writes and failures, with positions within that batch.
+    /// </summary>
+    private async Task<PreparedUpsert[]> PrepareUpsertsAsync(string collection, IReadOnlyList<IReadOnlyList<DocumentInput>> batches, bool allOrNothing, CancellationToken cancellationToken)
+    {
+        foreach (IReadOnlyList<DocumentInput> documents in batches)
         {
-            throw new LimitExceededException("documents", documents.Count, _options.MaxDocumentsPerRequest);
+            ArgumentNullException.ThrowIfNull(documents);
+            if (documents.Count > _options.MaxDocumentsPerRequest)
+            {
+                throw new LimitExceededException("documents", documents.Count, _options.MaxDocumentsPerRequest);
+            }
         }
 
         OpenCollection target = Require(collection);
         CollectionSettings settings = target.Record.Settings;
-        var failures = new List<DocumentFailure>();
-        var writes = new List<DocumentWrite>(documents.Count);
+        var failures = new List<DocumentFailure>[batches.Count];
+        var writes = new List<DocumentWrite>[batches.Count];
         List<PendingText> textDocuments = [];
-        for (int i = 0; i < documents.Count; i++)
+        for (int b = 0; b < batches.Count; b++)
         {
-            DocumentInput input = documents[i];
-            string id = input.Id ?? Guid.NewGuid().ToString("N");
-            if (Check(i, id, input, settings) is { } failure)
+            IReadOnlyList<DocumentInput> documents = batches[b];
+            failures[b] = [];
+            writes[b] = new List<DocumentWrite>(documents.Count);
+            for (int i = 0; i < documents.Count; i++)
             {
-                failures.Add(failure);
-                continue;
-            }
-
-            if (input.Vector is { } vector)
-            {
-                writes.Add(new DocumentWrite.Upsert(id, input.Text ?? "", Metadata(input), [new StoredChunk(0, input.Text?.Length ?? 0, [], vector)]));
-            }
-            else
-            {
-                var chunks = TokenWindowChunker.Split(Embedder!.Tokenizer, input.Text!, new ChunkingOptions(settings.ChunkTokens, settings.ChunkOverlap));
-                if (chunks[0].InputIds.Length <= 2)
+                DocumentInput input = documents[i];
+                string id = input.Id ?? Guid.NewGuid().ToString("N");
+                if (Check(i, id, input, settings) is { } failure)
                 {
-                    failures.Add(new DocumentFailure(i, id, "text", "has no tokens after normalisation (only control or format characters)"));
+                    failures[b].Add(failure);
                     continue;
                 }
 
-                if (chunks.Count > DocumentKeys.MaxChunks)
+                if (input.Vector is { } vector)
                 {
-                    failures.Add(new DocumentFailure(i, id, "text", $"splits into {chunks.Count} chunks; the limit is {DocumentKeys.MaxChunks}"));
-                    continue;
+                    writes[b].Add(new DocumentWrite.Upsert(id, input.Text ?? "", Metadata(input), [new StoredChunk(0, input.Text?.Length ?? 0, [], vector)]));
                 }
+                else
+                {
+                    var chunks = TokenWindowChunker.Split(Embedder!.Tokenizer, input.Text!, new ChunkingOptions(settings.ChunkTokens, settings.ChunkOverlap));
+                    if (chunks[0].InputIds.Length <= 2)
+                    {
+                        failures[b].Add(new DocumentFailure(i, id, "text", "has no tokens after normalisation (only control or format characters)"));
+                        continue;
+                    }
 
-                textDocuments.Add(new PendingText(writes.Count, i, id, input, chunks));
-                writes.Add(null!);
+                    if (chunks.Count > DocumentKeys.MaxChunks)
+                    {
+                        failures[b].Add(new DocumentFailure(i, id, "text", $"splits into {chunks.Count} chunks; the limit is {DocumentKeys.MaxChunks}"));
+                        continue;
+                    }
+
+                    textDocuments.Add(new PendingText(b, writes[b].Count, i, id, input, chunks));
+                    writes[b].Add(null!);
+                }
             }
         }
 
-        if (failures.Count > 0 && allOrNothing)
+        if (allOrNothing && Array.Find(failures, f => f.Count > 0) is { } refusedEarly)
         {
-            throw Rejection(failures);
+            throw Rejection(refusedEarly);
         }
 
-        int refused = failures.Count;
+        int[] refused = Array.ConvertAll(failures, f => f.Count);
         await EmbedChunksAsync(textDocuments, writes, settings, failures, cancellationToken).ConfigureAwait(false);
-        if (failures.Count > refused && allOrNothing)
+        var prepared = new PreparedUpsert[batches.Count];
+        for (int b = 0; b < batches.Count; b++)
         {
-            throw Rejection(failures);
+            if (failures[b].Count > refused[b] && allOrNothing)
+            {
+                throw Rejection(failures[b]);
+            }
+
+            // Documents whose embedding the rules refused left their slot empty.
+            writes[b].RemoveAll(w => w is null);
+            prepared[b] = new PreparedUpsert(target, writes[b], failures[b]);
         }
 
-        // Documents whose embedding the rules refused left their slot empty.
-        writes.RemoveAll(w => w is null);
-        return new PreparedUpsert(target, writes, failures);
+        return prepared;
     }
 
     /// <summary>The second half of <see cref="UpsertAsync"/>: writes a prepared batch atomically and indexes it.</summary>
@@ -159,19 +185,7 @@ public sealed partial class SearchEngine
 
     private async Task<BatchResult> WriteAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken)
     {
-        CommittedBatch committed;
-        using (CollectionLease lease = await target.LockAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (target.IsClosed)
-            {
-                throw new CollectionNotFoundException(target.Name);
-            }
-
-            // Once the store has committed, the indexes must follow whatever the caller's token says.
-            committed = await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
-            target.Apply(lease, new IndexBatch(committed.Result, writes), committed.Result.Collection);
-            ScheduleBackground(lease);
-        }
+        CommittedBatch committed = await WriteCommittedAsync(target, writes, cancellationToken).ConfigureAwait(false);
 
         // The caller is answered once the commit is on disk; waiting outside the lock lets the collection's
         // next writers commit meanwhile and share the same fsync.
@@ -179,7 +193,23 @@ public sealed partial class SearchEngine
         return committed.Result;
     }
 
-    private async Task EmbedChunksAsync(List<PendingText> documents, List<DocumentWrite> writes, CollectionSettings settings, List<DocumentFailure> failures, CancellationToken cancellationToken)
+    /// <summary>Commits and indexes a batch and answers before the commit is on disk, with the task that says when it is.</summary>
+    private async Task<CommittedBatch> WriteCommittedAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken)
+    {
+        using CollectionLease lease = await target.LockAsync(cancellationToken).ConfigureAwait(false);
+        if (target.IsClosed)
+        {
+            throw new CollectionNotFoundException(target.Name);
+        }
+
+        // Once the store has committed, the indexes must follow whatever the caller's token says.
+        CommittedBatch committed = await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
+        target.Apply(lease, new IndexBatch(committed.Result, writes), committed.Result.Collection);
+        ScheduleBackground(lease);
+        return committed;
+    }
+
+    private async Task EmbedChunksAsync(List<PendingText> documents, List<DocumentWrite>[] writes, CollectionSettings settings, List<DocumentFailure>[] failures, CancellationToken cancellationToken)
     {
         if (documents.Count == 0)
         {
@@ -191,7 +221,7 @@ public sealed partial class SearchEngine
         IReadOnlyList<SentenceEmbedding> vectors = await Task.Run(() => Embedder!.EmbedTokenIds(windows, request, cancellationToken), cancellationToken).ConfigureAwait(false);
         HnswOptions shape = IndexSettings.Options(settings);
         int next = 0;
-        foreach ((int slot, int position, string id, DocumentInput input, IReadOnlyList<TextChunk> chunks) in documents)
+        foreach ((int batch, int slot, int position, string id, DocumentInput input, IReadOnlyList<TextChunk> chunks) in documents)
         {
             var stored = new StoredChunk[chunks.Count];
             DocumentFailure? refused = null;
@@ -205,11 +235,11 @@ public sealed partial class SearchEngine
 
             if (refused is not null)
             {
-                failures.Add(refused);
+                failures[batch].Add(refused);
                 continue;
             }
 
-            writes[slot] = new DocumentWrite.Upsert(id, input.Text!, Metadata(input), stored);
+            writes[batch][slot] = new DocumentWrite.Upsert(id, input.Text!, Metadata(input), stored);
         }
     }
 
@@ -250,6 +280,6 @@ public sealed partial class SearchEngine
     private static Dictionary<string, string> Metadata(DocumentInput input) =>
         input.Metadata is null ? [] : new Dictionary<string, string>(input.Metadata, StringComparer.Ordinal);
 
-    /// <summary>A text document waiting for its embeddings: its slot in the batch and its position in the request.</summary>
-    private readonly record struct PendingText(int Slot, int Position, string Id, DocumentInput Input, IReadOnlyList<TextChunk> Chunks);
+    /// <summary>A text document waiting for its embeddings: its batch, its slot in that batch's writes and its position in the request.</summary>
+    private readonly record struct PendingText(int Batch, int Slot, int Position, string Id, DocumentInput Input, IReadOnlyList<TextChunk> Chunks);
 }

@@ -71,7 +71,16 @@ public sealed partial class SearchEngine
                     request.TopK),
             };
             // Entries are read with the hits, so a document deleted after the search still shows as the search saw it.
-            return found.Select(d => (d, target.Catalog.Get(d.Document))).Where(d => d.Item2 is not null).Select(d => (d.d, d.Item2!)).ToList();
+            var entries = new List<(Found, CatalogEntry)>(found.Count);
+            foreach (Found d in found)
+            {
+                if ((request.ScoreThreshold is not { } threshold || d.Score >= threshold) && target.Catalog.Get(d.Document) is { } entry)
+                {
+                    entries.Add((d, entry));
+                }
+            }
+
+            return entries;
         });
         List<SearchHit> hits = Hydrate(target, documents, request);
         TimeSpan search = Stopwatch.GetElapsedTime(searchStarted);
@@ -90,7 +99,14 @@ public sealed partial class SearchEngine
         List<(long Document, VectorHit Best)> found = request.Exact
             ? ExactDocuments(index, query, wanted, filter)
             : ApproximateDocuments(index, query, wanted, request.EfSearch, filter);
-        return found.Select((d, i) => new Found(d.Document, d.Best.Key, d.Best.Score, new LegScore(i + 1, d.Best.Score), null)).ToList();
+        var documents = new List<Found>(found.Count);
+        for (int i = 0; i < found.Count; i++)
+        {
+            (long document, VectorHit best) = found[i];
+            documents.Add(new Found(document, best.Key, best.Score, new LegScore(i + 1, best.Score), null));
+        }
+
+        return documents;
     }
 
     private static List<Found> LexicalLeg(LexicalIndex index, IReadOnlyCollection<string> terms, int wanted, Bm25 bm25, Func<ulong, bool>? filter) =>
@@ -170,21 +186,26 @@ public sealed partial class SearchEngine
 
     private List<SearchHit> Hydrate(OpenCollection target, List<(Found Found, CatalogEntry Entry)> documents, SearchRequest request)
     {
-        if (request.ScoreThreshold is { } threshold)
+        // One indexed read that loads only the texts, and none when text is not asked for; metadata comes from
+        // the catalog. A document deleted after the search has no text left to show; its hit stays, as the search saw it.
+        IReadOnlyDictionary<long, string>? texts = null;
+        if (request.IncludeText && documents.Count > 0)
         {
-            documents = documents.Where(d => d.Found.Score >= threshold).ToList();
+            var keys = new long[documents.Count];
+            for (int i = 0; i < keys.Length; i++)
+            {
+                keys[i] = documents[i].Found.Document;
+            }
+
+            texts = _store.GetTextsByKey(target.Name, keys);
         }
 
-        // A document deleted after the search has no text left to show; its hit stays, as the search saw it.
-        Dictionary<long, string> texts = request.IncludeText
-            ? _store.GetDocumentsByKey(target.Name, documents.Select(d => d.Found.Document)).ToDictionary(d => d.Key, d => d.Text)
-            : [];
         var hits = new List<SearchHit>(documents.Count);
         foreach ((Found found, CatalogEntry entry) in documents)
         {
             int chunk = DocumentKeys.ChunkIndex(found.ChunkKey);
             (int start, int end) = chunk < entry.Chunks.Length ? entry.Chunks[chunk] : (0, 0);
-            hits.Add(new SearchHit(entry.Id, found.Score, texts.GetValueOrDefault(found.Document), request.IncludeMetadata ? entry.Metadata : null, chunk, start, end)
+            hits.Add(new SearchHit(entry.Id, found.Score, texts?.GetValueOrDefault(found.Document), request.IncludeMetadata ? entry.Metadata : null, chunk, start, end)
             {
                 Explanation = request.Explain ? new HitExplanation(found.Dense, found.Lexical) : null,
             });

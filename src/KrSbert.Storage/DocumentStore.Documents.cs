@@ -6,6 +6,12 @@ namespace KrSbert.Storage;
 
 public sealed partial class DocumentStore
 {
+    // Queries take their values as parameters: LiteDB compiles each distinct expression text once and keeps it for
+    // the life of the process, so a value spelled into the text (Query.EQ("key", 42)) costs a compilation of a
+    // LINQ expression tree (about a millisecond) on every new value, and memory that is never given back.
+    private const string KeyIn = "$.key IN @0";
+    private static readonly BsonExpression KeyAndText = BsonExpression.Create("{ key: $.key, text: $.text }");
+
     /// <summary>The longest document id accepted.</summary>
     public const int MaxDocumentIdLength = 256;
 
@@ -148,21 +154,56 @@ public sealed partial class DocumentStore
         return found;
     });
 
-    /// <summary>The documents with these keys (missing keys are left out), without vectors.</summary>
-    public IReadOnlyList<StoredDocument> GetDocumentsByKey(string collection, IEnumerable<long> keys) => Read(db =>
+    /// <summary>The documents with these keys, in the order asked (missing keys are left out), without vectors.</summary>
+    public IReadOnlyList<StoredDocument> GetDocumentsByKey(string collection, IEnumerable<long> keys)
     {
-        ILiteCollection<BsonDocument> documents = db.GetCollection(StoreSchema.Documents(RequireCollection(db, collection).Number));
-        var found = new List<StoredDocument>();
-        foreach (long key in keys)
+        ArgumentNullException.ThrowIfNull(keys);
+        long[] wanted = keys as long[] ?? [.. keys];
+        if (wanted.Length == 0)
         {
-            if (documents.FindOne(Query.EQ("key", key)) is { } d)
+            return [];
+        }
+
+        List<BsonDocument> found = Read(db => db.GetCollection(StoreSchema.Documents(RequireCollection(db, collection).Number))
+            .Query().Where(KeyIn, KeyArray(wanted)).ToList());
+        Dictionary<long, StoredDocument> byKey = found.Select(d => StoreSchema.ToDocument(d, NoVector)).ToDictionary(d => d.Key);
+        var ordered = new List<StoredDocument>(byKey.Count);
+        foreach (long key in wanted)
+        {
+            if (byKey.Remove(key, out StoredDocument? document))
             {
-                found.Add(StoreSchema.ToDocument(d, NoVector));
+                ordered.Add(document);
             }
         }
 
-        return found;
-    });
+        return ordered;
+    }
+
+    /// <summary>
+    /// The text of each document with one of these keys (missing keys are left out): one indexed read that loads
+    /// only the key and text fields, which is what a query's hits are hydrated from.
+    /// </summary>
+    public IReadOnlyDictionary<long, string> GetTextsByKey(string collection, IReadOnlyCollection<long> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return new Dictionary<long, string>();
+        }
+
+        BsonArray array = KeyArray(keys);
+        return Read(db =>
+        {
+            var texts = new Dictionary<long, string>(keys.Count);
+            foreach (BsonDocument d in db.GetCollection(StoreSchema.Documents(RequireCollection(db, collection).Number))
+                .Query().Where(KeyIn, array).Select(KeyAndText).ToEnumerable())
+            {
+                texts[d["key"].AsInt64] = d["text"].AsString;
+            }
+
+            return texts;
+        });
+    }
 
     /// <summary>Every document without vectors, in key order: what in-memory catalogs are rebuilt from.</summary>
     public IEnumerable<StoredDocument> ScanDocuments(string collection)
@@ -200,7 +241,18 @@ public sealed partial class DocumentStore
     /// <summary>The change log after <paramref name="sequence"/>, in order: what an index replays to catch up.</summary>
     public IReadOnlyList<ChangeRecord> ReadChangesAfter(string collection, long sequence) => Read(db =>
         db.GetCollection(StoreSchema.Changes(RequireCollection(db, collection).Number))
-            .Find(Query.GT("_id", sequence)).Select(StoreSchema.ToChange).OrderBy(c => c.Sequence).ToList());
+            .Find(BsonExpression.Create("_id > @0", sequence)).Select(StoreSchema.ToChange).OrderBy(c => c.Sequence).ToList());
+
+    private static BsonArray KeyArray(IEnumerable<long> keys)
+    {
+        var array = new BsonArray();
+        foreach (long key in keys)
+        {
+            array.Add(key);
+        }
+
+        return array;
+    }
 
     private static CollectionRecord RequireCollection(LiteDatabase db, string collection) =>
         db.GetCollection(StoreSchema.Collections).FindById(collection) is { } d ? StoreSchema.ToCollection(d) : throw new CollectionNotFoundException(collection);

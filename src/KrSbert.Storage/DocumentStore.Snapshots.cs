@@ -55,7 +55,7 @@ public sealed partial class DocumentStore
     public IReadOnlyList<SnapshotRecord> ListSnapshots(string collection) => Read(db =>
     {
         int number = RequireCollection(db, collection).Number;
-        return db.GetCollection(StoreSchema.Snapshots).Find(Query.EQ("collection", number))
+        return db.GetCollection(StoreSchema.Snapshots).Find(BsonExpression.Create("collection = @0", number))
             .Select(ToSnapshot).OrderByDescending(s => s.Generation).ToList();
     });
 
@@ -92,13 +92,13 @@ public sealed partial class DocumentStore
     }
 
     private static long NextGeneration(LiteDatabase db, int number) =>
-        db.GetCollection(StoreSchema.Snapshots).Find(Query.EQ("collection", number)).Select(d => d["generation"].AsInt64).DefaultIfEmpty(0).Max() + 1;
+        db.GetCollection(StoreSchema.Snapshots).Find(BsonExpression.Create("collection = @0", number)).Select(d => d["generation"].AsInt64).DefaultIfEmpty(0).Max() + 1;
 
     private static void DeleteSnapshots(LiteDatabase db, int number, long[] keepGenerations)
     {
         ILiteCollection<BsonDocument> snapshots = db.GetCollection(StoreSchema.Snapshots);
         ILiteCollection<BsonDocument> parts = db.GetCollection(StoreSchema.SnapshotParts);
-        foreach (SnapshotRecord old in snapshots.Find(Query.EQ("collection", number)).Select(ToSnapshot).ToList())
+        foreach (SnapshotRecord old in snapshots.Find(BsonExpression.Create("collection = @0", number)).Select(ToSnapshot).ToList())
         {
             if (keepGenerations.Contains(old.Generation))
             {

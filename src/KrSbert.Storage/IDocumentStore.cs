@@ -45,8 +45,11 @@ public interface IDocumentStore : IDisposable
     /// <summary>The documents with these ids (missing ids are left out), with their vectors when asked.</summary>
     IReadOnlyList<StoredDocument> GetDocuments(string collection, IEnumerable<string> ids, bool withVectors = true);
 
-    /// <summary>The documents with these keys (missing keys are left out), without vectors.</summary>
+    /// <summary>The documents with these keys, in the order asked (missing keys are left out), without vectors.</summary>
     IReadOnlyList<StoredDocument> GetDocumentsByKey(string collection, IEnumerable<long> keys);
+
+    /// <summary>The text of each document with one of these keys (missing keys are left out), read in one indexed lookup.</summary>
+    IReadOnlyDictionary<long, string> GetTextsByKey(string collection, IReadOnlyCollection<long> keys);
 
     /// <summary>Every document without vectors, in key order.</summary>
     IEnumerable<StoredDocument> ScanDocuments(string collection);

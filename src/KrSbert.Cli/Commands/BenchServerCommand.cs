@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Net.Client;
+using KrSbert.Cli.Bench;
 using KrSbert.Cli.Input;
 using KrSbert.Protos.V1;
 using KrSbert.Server;
@@ -9,29 +10,49 @@ using KrSbert.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using SearchApi = KrSbert.Protos.V1.Search;
 
 namespace KrSbert.Cli.Commands;
 
 /// <summary>
-/// <c>krsbert bench server</c>: starts a server in this process on a temporary data folder, stores N documents,
-/// then measures text queries at 1, 4 and 16 concurrent clients (latency split into embedding and the rest) and
-/// streaming ingest against embedding alone on the same texts.
+/// <c>krsbert bench server</c>: measures streaming ingest against embedding alone on the same texts, then stores N
+/// documents and measures queries at 1, 4 and 16 concurrent clients (latency at the client, the server's own total,
+/// embedding and the rest). Queries ask what a client that sets nothing asks (text and metadata with each hit)
+/// unless <c>--include</c> says otherwise. Without <c>--server</c> it starts a server in this process on a
+/// temporary data folder; with it, it measures a running <c>krsbert serve</c> from this separate process.
 /// </summary>
 internal static class BenchServerCommand
 {
     public static Command Create()
     {
+        var server = new ServerArguments();
+        server.Server.Description = "Measure a running server at this address (default: start one in this process)";
         var input = new Option<string>("--input", "-i") { Description = "Query and ingest texts (TSV with --text-column, JSON lines or plain)", Required = true };
         var textColumn = InputArguments.TextColumn();
-        var model = new Option<string?>("--model") { Description = "Model folder (default: the embedded model)" };
+        var model = new Option<string?>("--model") { Description = "Model folder of the in-process server (default: the embedded model)" };
         var documents = new Option<int>("--documents") { Description = "Documents stored before querying (random vectors of the model's dimension)", DefaultValueFactory = _ => 100_000 };
         var clients = new Option<string>("--clients") { Description = "Comma-separated concurrent clients", DefaultValueFactory = _ => "1,4,16" };
         var seconds = new Option<int>("--seconds") { Description = "Seconds per client count", DefaultValueFactory = _ => 10 };
-        var ingestTexts = new Option<int>("--ingest-texts") { Description = "Texts for the ingest measurement", DefaultValueFactory = _ => 2000 };
-        var command = new Command("server", "Measure query latency and ingest throughput of a server") { input, textColumn, model, documents, clients, seconds, ingestTexts };
+        var ingestTexts = new Option<int>("--ingest-texts") { Description = "Texts for the ingest measurement (0: skip it)", DefaultValueFactory = _ => 2000 };
+        var query = new Option<string>("--query") { Description = "text (embedded by the server) or vector (random vectors: the cost beyond embedding)", DefaultValueFactory = _ => "text" };
+        var include = new Option<string>("--include") { Description = "What each hit carries: default (the request sets nothing: text and metadata), none, text, metadata or text,metadata", DefaultValueFactory = _ => "default" };
+        var command = new Command("server", "Measure query latency and ingest throughput of a server") { input, textColumn, model, documents, clients, seconds, ingestTexts, query, include };
+        server.AddTo(command);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
+            ServerBenchmarkQuery queryKind = result.GetValue(query) switch
+            {
+                "text" => ServerBenchmarkQuery.Text,
+                "vector" => ServerBenchmarkQuery.Vector,
+                var other => throw new FormatException($"--query '{other}' is not text or vector."),
+            };
+            Include? includes = ParseInclude(result.GetValue(include)!);
+            int[] clientCounts = ParseClients(result.GetValue(clients)!);
+            bool remote = server.IsGiven(result);
+            if (remote && result.GetValue(model) is not null)
+            {
+                throw new FormatException("--model sets the in-process server's model; a server given with --server runs its own.");
+            }
+
             string path = result.GetValue(input)!;
             var texts = new List<string>();
             using (TextReader reader = TextRecordReader.Open(path))
@@ -42,121 +63,142 @@ internal static class BenchServerCommand
                 }
             }
 
-            string data = Path.Combine(Path.GetTempPath(), "krsbert-bench-" + Guid.NewGuid().ToString("N"));
-            int port = FreePort();
-            var settings = new Dictionary<string, string?>
+            var plan = new Plan(texts, result.GetValue(documents), clientCounts, TimeSpan.FromSeconds(result.GetValue(seconds)), result.GetValue(ingestTexts), queryKind, includes);
+            Console.WriteLine($"cpu: {BenchEmbedCommand.CpuDescription()}; {Environment.ProcessorCount} logical cores");
+            if (remote)
             {
-                ["KrSbert:DataDirectory"] = data,
-                ["KrSbert:Listen"] = $"127.0.0.1:{port}",
-                ["KrSbert:MetricsListen"] = "",
-                ["KrSbert:ModelDirectory"] = result.GetValue(model),
-                ["Logging:LogLevel:Default"] = "Warning",
-            };
-            await using WebApplication app = KrSbertServer.Build([], c => c.AddInMemoryCollection(settings));
-            try
-            {
-                await app.StartAsync(cancellationToken);
-                var host = app.Services.GetRequiredService<EngineHost>();
-                await host.Ready;
-                using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { MaxSendMessageSize = 64 << 20 });
-                Console.WriteLine($"cpu: {BenchEmbedCommand.CpuDescription()}; {Environment.ProcessorCount} logical cores");
-                Console.WriteLine($"model: {host.Embedder.Model.Name} ({host.Embedder.Model.Dimension} dimensions)");
-                // Ingest first, on a quiet server: no background snapshot of the large collection competes.
-                await IngestAsync(channel, host, texts.Take(result.GetValue(ingestTexts)).ToList(), cancellationToken);
-                await FillAsync(channel, host.Embedder.Model.Dimension, result.GetValue(documents), cancellationToken);
-                foreach (int count in result.GetValue(clients)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)))
-                {
-                    await QueryAsync(channel, texts, count, TimeSpan.FromSeconds(result.GetValue(seconds)), cancellationToken);
-                }
-
-                await app.StopAsync(CancellationToken.None);
-            }
-            finally
-            {
-                if (Directory.Exists(data))
-                {
-                    Directory.Delete(data, recursive: true);
-                }
+                using GrpcChannel channel = server.Channel(result);
+                Console.WriteLine($"server: {result.GetValue(server.Server)} (client in this process, server in its own)");
+                await RunAsync(channel, plan, (batch, token) => EmbedRemotelyAsync(channel, batch, token), "Embed calls of 256 texts", cancellationToken);
+                return ExitCodes.Success;
             }
 
-            return ExitCodes.Success;
+            return await RunInProcessAsync(result.GetValue(model), plan, cancellationToken);
         }));
         return command;
     }
 
-    private static async Task FillAsync(GrpcChannel channel, int dimension, int count, CancellationToken cancellationToken)
+    private static async Task<int> RunInProcessAsync(string? model, Plan plan, CancellationToken cancellationToken)
     {
-        await new Collections.CollectionsClient(channel).CreateAsync(new CreateCollectionRequest { Name = "bench", Dimension = (uint)dimension }, cancellationToken: cancellationToken);
-        var documents = new Documents.DocumentsClient(channel);
-        var random = new Random(42);
-        long started = Stopwatch.GetTimestamp();
-        for (int first = 0; first < count; first += 1000)
+        string data = Path.Combine(Path.GetTempPath(), "krsbert-bench-" + Guid.NewGuid().ToString("N"));
+        int port = FreePort();
+        var settings = new Dictionary<string, string?>
         {
-            var request = new UpsertRequest { Collection = "bench" };
-            for (int i = first; i < Math.Min(first + 1000, count); i++)
-            {
-                var document = new Document { Id = $"d{i}", Text = $"document {i}" };
-                for (int d = 0; d < dimension; d++)
-                {
-                    document.Vector.Add((float)((random.NextDouble() * 2) - 1));
-                }
-
-                request.Documents.Add(document);
-            }
-
-            await documents.UpsertAsync(request, cancellationToken: cancellationToken);
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stored {count} documents (own vectors) in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
-        Console.WriteLine("clients  queries/s  p50 ms  p99 ms  embed p50  rest p50  rest p99");
-    }
-
-    private static async Task QueryAsync(GrpcChannel channel, List<string> texts, int clients, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        var search = new SearchApi.SearchClient(channel);
-        var samples = new System.Collections.Concurrent.ConcurrentBag<(double Total, double Embedding)>();
-        var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+            ["KrSbert:DataDirectory"] = data,
+            ["KrSbert:Listen"] = $"127.0.0.1:{port}",
+            ["KrSbert:MetricsListen"] = "",
+            ["KrSbert:ModelDirectory"] = model,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        await using WebApplication app = KrSbertServer.Build([], c => c.AddInMemoryCollection(settings));
+        try
         {
-            var random = new Random(c);
-            while (stopwatch.Elapsed < duration)
+            await app.StartAsync(cancellationToken);
+            var host = app.Services.GetRequiredService<EngineHost>();
+            await host.Ready;
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { MaxSendMessageSize = 64 << 20 });
+            Console.WriteLine("server: in this process (use --server to measure a running one from a separate process)");
+            await RunAsync(channel, plan, (batch, token) =>
             {
                 long started = Stopwatch.GetTimestamp();
-                var response = await search.QueryAsync(new QueryRequest { Collection = "bench", Text = texts[random.Next(texts.Count)], TopK = 10, Include = new Include() }, cancellationToken: cancellationToken);
-                double total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                samples.Add((total, response.Timings.EmbeddingMs));
-            }
-        }, cancellationToken)));
-        double seconds = stopwatch.Elapsed.TotalSeconds;
-        double[] totals = samples.Select(s => s.Total).Order().ToArray();
-        double[] embeddings = samples.Select(s => s.Embedding).Order().ToArray();
-        double[] rest = samples.Select(s => s.Total - s.Embedding).Order().ToArray();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{clients,7}  {totals.Length / seconds,9:F1}  {P(totals, 0.5),6:F2}  {P(totals, 0.99),6:F2}  {P(embeddings, 0.5),9:F2}  {P(rest, 0.5),8:F2}  {P(rest, 0.99),8:F2}"));
-    }
-
-    private static async Task IngestAsync(GrpcChannel channel, EngineHost host, List<string> texts, CancellationToken cancellationToken)
-    {
-        host.Embedder.Embed(texts.Take(64).ToList(), cancellationToken: cancellationToken);
-        long started = Stopwatch.GetTimestamp();
-        host.Embedder.Embed(texts, cancellationToken: cancellationToken);
-        double embedOnly = texts.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
-
-        await new Collections.CollectionsClient(channel).CreateAsync(new CreateCollectionRequest { Name = "ingest" }, cancellationToken: cancellationToken);
-        started = Stopwatch.GetTimestamp();
-        using var call = new Documents.DocumentsClient(channel).Ingest(cancellationToken: cancellationToken);
-        for (int i = 0; i < texts.Count; i++)
+                host.Embedder.Embed(batch, cancellationToken: token);
+                return Task.FromResult(Stopwatch.GetElapsedTime(started));
+            }, "the embedder, all texts in one call", cancellationToken);
+            await app.StopAsync(CancellationToken.None);
+        }
+        finally
         {
-            await call.RequestStream.WriteAsync(new IngestRequest { Collection = i == 0 ? "ingest" : "", Document = new Document { Id = $"t{i}", Text = texts[i] } }, cancellationToken);
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
         }
 
-        await call.RequestStream.CompleteAsync();
-        var summary = await call;
-        double endToEnd = summary.Stored / Stopwatch.GetElapsedTime(started).TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ingest: {endToEnd:F1} documents/s end to end, embedding alone {embedOnly:F1} texts/s: {endToEnd / embedOnly:P1}"));
+        return ExitCodes.Success;
     }
 
-    private static double P(double[] sorted, double quantile) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(quantile * sorted.Length))];
+    private static async Task RunAsync(GrpcChannel channel, Plan plan, Func<IReadOnlyList<string>, CancellationToken, Task<TimeSpan>> embedOnly, string embedOnlyLabel, CancellationToken cancellationToken)
+    {
+        var benchmark = new ServerBenchmark(channel, Console.Out) { Query = plan.Query, Include = plan.Include };
+        try
+        {
+            // The server's model and dimension, from a probe collection that the ingest measurement then uses.
+            EmbedResponse probe = await new Embeddings.EmbeddingsClient(channel).EmbedAsync(new EmbedRequest { Texts = { plan.Texts[0] } }, cancellationToken: cancellationToken);
+            Console.WriteLine($"model: {probe.Model} ({probe.Dimension} dimensions)");
+            if (plan.IngestTexts > 0)
+            {
+                // Ingest first, on a quiet server: no background snapshot of the large collection competes.
+                await benchmark.IngestAsync([.. plan.Texts.Take(plan.IngestTexts)], embedOnly, embedOnlyLabel, cancellationToken);
+            }
+
+            await benchmark.FillAsync((int)probe.Dimension, plan.Documents, plan.Texts, cancellationToken);
+            foreach (int count in plan.Clients)
+            {
+                await benchmark.QueryAsync(count, (int)probe.Dimension, plan.Texts, plan.Duration, cancellationToken);
+            }
+        }
+        finally
+        {
+            await benchmark.CleanUpAsync();
+        }
+    }
+
+    private static async Task<TimeSpan> EmbedRemotelyAsync(GrpcChannel channel, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        var embeddings = new Embeddings.EmbeddingsClient(channel);
+        long started = Stopwatch.GetTimestamp();
+        foreach (string[] batch in texts.Chunk(256))
+        {
+            await embeddings.EmbedAsync(new EmbedRequest { Texts = { batch } }, cancellationToken: cancellationToken);
+        }
+
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary><c>--include</c>: null for default (no include in the request), else an explicit one.</summary>
+    internal static Include? ParseInclude(string value)
+    {
+        if (value == "default")
+        {
+            return null;
+        }
+
+        var include = new Include();
+        if (value == "none")
+        {
+            return include;
+        }
+
+        foreach (string part in value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            switch (part)
+            {
+                case "text":
+                    include.Text = true;
+                    break;
+                case "metadata":
+                    include.Metadata = true;
+                    break;
+                default:
+                    throw new FormatException($"--include '{value}': '{part}' is not default, none, text or metadata.");
+            }
+        }
+
+        return include;
+    }
+
+    private static int[] ParseClients(string value)
+    {
+        var counts = new List<int>();
+        foreach (string part in value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            counts.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0
+                ? count
+                : throw new FormatException($"--clients '{value}': '{part}' is not a positive whole number."));
+        }
+
+        return [.. counts];
+    }
 
     private static int FreePort()
     {
@@ -164,4 +206,6 @@ internal static class BenchServerCommand
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    private sealed record Plan(List<string> Texts, int Documents, int[] Clients, TimeSpan Duration, int IngestTexts, ServerBenchmarkQuery Query, Include? Include);
 }

@@ -111,7 +111,7 @@ internal sealed partial class OpenCollection : IDisposable
     public T Read<T>(Func<HnswIndex, T> read) => ReadIndexes(indexes => read(Vectors(indexes).Hnsw));
 
     /// <summary>Runs a read of the HNSW and lexical indexes together, at one sequence.</summary>
-    public T Read<T>(Func<HnswIndex, LexicalIndex, T> read) => ReadIndexes(indexes => read(Vectors(indexes).Hnsw, indexes.OfType<LexicalIndex>().Single()));
+    public T Read<T>(Func<HnswIndex, LexicalIndex, T> read) => ReadIndexes(indexes => read(Vectors(indexes).Hnsw, Only<LexicalIndex>(indexes)));
 
     /// <summary>Serialises every index as it stands at <see cref="AppliedSequence"/>, one snapshot part each.</summary>
     public (long Sequence, byte[] Bytes) Serialize(CollectionLease lease)
@@ -198,7 +198,23 @@ internal sealed partial class OpenCollection : IDisposable
         }
     }
 
-    private static VectorIndex Vectors(IReadOnlyList<IDerivedIndex> indexes) => indexes.OfType<VectorIndex>().Single();
+    private static VectorIndex Vectors(IReadOnlyList<IDerivedIndex> indexes) => Only<VectorIndex>(indexes);
+
+    /// <summary>The one index of a kind; every query looks its indexes up, so this walks the short list without LINQ.</summary>
+    private static TIndex Only<TIndex>(IReadOnlyList<IDerivedIndex> indexes)
+        where TIndex : class, IDerivedIndex
+    {
+        TIndex? found = null;
+        for (int i = 0; i < indexes.Count; i++)
+        {
+            if (indexes[i] is TIndex index)
+            {
+                found = found is null ? index : throw new InvalidOperationException($"The collection holds more than one {typeof(TIndex).Name}.");
+            }
+        }
+
+        return found ?? throw new InvalidOperationException($"The collection holds no {typeof(TIndex).Name}.");
+    }
 
     private T ReadIndexes<T>(Func<IReadOnlyList<IDerivedIndex>, T> read) => ReadState(() => _closed ? throw new CollectionNotFoundException(Name) : read(_indexes));
 

@@ -190,9 +190,12 @@ internal static class ProtoMapper
                 Dense = ToProto(hit.Explanation?.Dense),
                 Lexical = ToProto(hit.Explanation?.Lexical),
             };
-            foreach ((string key, string value) in hit.Metadata ?? new Dictionary<string, string>())
+            if (hit.Metadata is { } metadata)
             {
-                proto.Metadata[key] = value;
+                foreach ((string key, string value) in metadata)
+                {
+                    proto.Metadata[key] = value;
+                }
             }
 
             response.Hits.Add(proto);

@@ -85,8 +85,14 @@ public sealed class ServerMetrics
         {
             lock (_lock)
             {
-                int bucket = Array.FindIndex(bounds, b => value <= b);
-                _counts[bucket < 0 ? bounds.Length : bucket]++;
+                // A loop, not Array.FindIndex with a lambda: this runs on every call, and the lambda captures value.
+                int bucket = 0;
+                while (bucket < bounds.Length && value > bounds[bucket])
+                {
+                    bucket++;
+                }
+
+                _counts[bucket]++;
                 _count++;
                 _sum += value;
             }
