@@ -53,6 +53,14 @@ public sealed partial class HnswIndex
 
         VectorChecks.Check(query, Options.Dimensions, Options.Metric, nameof(query));
         int ef = Math.Max(efSearch ?? Options.EfSearch, k);
+        float[]? unit = null;
+        if (UnitVectors)
+        {
+            // Against unit vectors the dot product of a unit query is the cosine similarity.
+            unit = ArrayPool<float>.Shared.Rent(query.Length);
+            Normalize(query, unit.AsSpan(0, query.Length));
+            query = unit.AsSpan(0, query.Length);
+        }
 
         // More concurrent native searches than reserved thread slots fail ("Reserve capacity ahead of searches!").
         _searchSlots.Wait();
@@ -77,6 +85,10 @@ public sealed partial class HnswIndex
         finally
         {
             _searchSlots.Release();
+            if (unit is not null)
+            {
+                ArrayPool<float>.Shared.Return(unit);
+            }
         }
     }
 
