@@ -176,6 +176,10 @@ public sealed partial class HnswIndex : IDisposable
             }
 
             EnsureCapacityLocked(keys.Length);
+            // Sized once for the batch rather than doubled on the way: doubling leaves up to half of each unused, and
+            // the key tracking is part of the memory per vector.
+            _keys.EnsureCapacity(_keys.Count + keys.Length);
+            _positions.EnsureCapacity(_keys.Count + keys.Length);
             int workers = Math.Min(maxDegreeOfParallelism == 0 ? _threads : maxDegreeOfParallelism, _threads);
             var added = new bool[keys.Length];
             Exception? failure = null;
