@@ -153,6 +153,24 @@ public class UnitVectorStorageTests
         Assert.Contains(expected, index.Engine, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(VectorMetric.Cosine)]
+    [InlineData(VectorMetric.InnerProduct)]
+    [InlineData(VectorMetric.L2)]
+    public void A_key_scores_the_same_through_the_graph_and_through_an_exact_scan(VectorMetric metric)
+    {
+        (ClusteredData data, float[] scaled) = ScaledData();
+        using var index = HnswIndex.Create(s_options with { Metric = metric });
+        index.AddBatch(data.Keys, scaled);
+
+        for (int q = 0; q < data.QueryCount; q++)
+        {
+            VectorHit[] graph = index.Search(data.Query(q), 10, 256);
+            Dictionary<ulong, float> exact = index.SearchExact(data.Query(q), 50).ToDictionary(h => h.Key, h => h.Score);
+            Assert.All(graph, hit => Assert.Equal(exact[hit.Key], hit.Score));
+        }
+    }
+
     [Fact]
     public unsafe void The_managed_kernels_match_double_precision_arithmetic_at_every_tail_length()
     {
