@@ -53,6 +53,7 @@ public sealed partial class HnswIndex
 
         VectorChecks.Check(query, Options.Dimensions, Options.Metric, nameof(query));
         int ef = Math.Max(efSearch ?? Options.EfSearch, k);
+        float[]? unit = UnitQuery(ref query);
 
         // More concurrent native searches than reserved thread slots fail ("Reserve capacity ahead of searches!").
         _searchSlots.Wait();
@@ -77,6 +78,10 @@ public sealed partial class HnswIndex
         finally
         {
             _searchSlots.Release();
+            if (unit is not null)
+            {
+                ArrayPool<float>.Shared.Return(unit);
+            }
         }
     }
 
@@ -90,6 +95,7 @@ public sealed partial class HnswIndex
     {
         ExactSearch.CheckK(k);
         VectorChecks.Check(query, Options.Dimensions, Options.Metric, nameof(query));
+        float[]? unit = UnitQuery(ref query);
         _searchSlots.Wait();
         try
         {
@@ -107,6 +113,49 @@ public sealed partial class HnswIndex
         finally
         {
             _searchSlots.Release();
+            if (unit is not null)
+            {
+                ArrayPool<float>.Shared.Return(unit);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Against unit vectors the dot product of a unit query is the cosine similarity: points <paramref name="query"/>
+    /// at a unit-length copy in a pooled array, returned for the caller to give back, or null when none is needed.
+    /// </summary>
+    private float[]? UnitQuery(ref ReadOnlySpan<float> query)
+    {
+        if (!UnitVectors)
+        {
+            return null;
+        }
+
+        float[] unit = ArrayPool<float>.Shared.Rent(query.Length);
+        Span<float> destination = unit.AsSpan(0, query.Length);
+        Normalize(query, destination);
+        query = destination;
+        return unit;
+    }
+
+    /// <summary>
+    /// The score of a stored vector: with a managed kernel the very arithmetic the graph search runs, so that a key
+    /// scores the same whether a scan or the graph found it; otherwise <see cref="SimilarityScore.Compute"/>.
+    /// </summary>
+    private unsafe float ScanScore(ReadOnlySpan<float> query, ReadOnlySpan<float> stored)
+    {
+        if (!HasManagedKernel)
+        {
+            return SimilarityScore.Compute(Options.Metric, query, stored);
+        }
+
+        fixed (float* q = query)
+        fixed (float* v = stored)
+        {
+            float distance = Options.Metric == VectorMetric.L2
+                ? DistanceKernels.SquaredDistance(q, v, query.Length)
+                : 1f - DistanceKernels.Dot(q, v, query.Length);
+            return SimilarityScore.FromDistance(Options.Metric, distance);
         }
     }
 
@@ -261,7 +310,7 @@ public sealed partial class HnswIndex
             {
                 if ((filter is null || filter(key)) && UsearchNative.Get(native, key, stored))
                 {
-                    top.Offer(key, SimilarityScore.Compute(Options.Metric, query, stored));
+                    top.Offer(key, ScanScore(query, stored));
                 }
             }
 

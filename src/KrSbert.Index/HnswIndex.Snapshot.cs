@@ -45,7 +45,7 @@ public sealed partial class HnswIndex
 
         using (blob)
         {
-            SnapshotFormat.Write(destination, Options, keys, removed, blob);
+            SnapshotFormat.Write(destination, Options, UnitVectors, keys, removed, blob);
         }
     }
 
@@ -72,7 +72,7 @@ public sealed partial class HnswIndex
 
         CheckNativeMetadata(contents);
         UsearchIndexHandle native = UsearchNative.Init(NativeOptions(options));
-        var index = new HnswIndex(options, native);
+        var index = new HnswIndex(options, native, contents.UnitVectors);
         try
         {
             unsafe

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using Cloud.Unum.USearch;
 using KrSbert.Index.Native;
 
@@ -15,6 +17,13 @@ namespace KrSbert.Index;
 /// unreachable: a reader-writer lock orders writes against everything else, a semaphore keeps concurrent
 /// searches within the native thread slots reserved for them, vectors are checked (length, finite values,
 /// non-zero norm for cosine) before they cross, and snapshots are verified before the native loader sees them.
+/// </para>
+/// <para>
+/// A cosine index stores each vector scaled to unit length and scores a query, scaled likewise, by dot product,
+/// as hnswlib does: cosine similarity is unchanged, and a comparison costs one dot product instead of a dot
+/// product and two norms. With f32 storage the distances run in <see cref="DistanceKernels"/> rather than in
+/// USearch's own kernels. Snapshots record whether their vectors are unit length; older ones, which are not,
+/// load with USearch's cosine kernel.
 /// </para>
 /// <para>
 /// Removing a key leaves a tombstone in the graph; the next add reuses its slot. <see cref="RemovedCount"/>
@@ -40,10 +49,14 @@ public sealed partial class HnswIndex : IDisposable
     private long _capacity;
     private bool _disposed;
 
-    private HnswIndex(HnswOptions options, UsearchIndexHandle native)
+    // USearch's choice of kernel for the index's metric and storage on this CPU, before any managed kernel replaces it.
+    private string _builtinKernel = "";
+
+    private HnswIndex(HnswOptions options, UsearchIndexHandle native, bool unitVectors)
     {
         Options = options;
         _native = native;
+        UnitVectors = unitVectors;
         _threads = Math.Max(1, Environment.ProcessorCount);
         _searchSlots = new SemaphoreSlim(_threads, _threads);
     }
@@ -60,8 +73,16 @@ public sealed partial class HnswIndex : IDisposable
     /// <summary>Bytes of native memory the index uses, as USearch reports it (vectors, graph, reserved slots).</summary>
     public long MemoryBytes => Read(() => UsearchNative.MemoryUsage(_native));
 
-    /// <summary>The engine and the SIMD kernels it picked on this CPU, e.g. "USearch 2.26.6 (haswell)".</summary>
-    public string Engine => Read(() => $"USearch {UsearchNative.Version()} ({UsearchNative.HardwareAcceleration(_native)})");
+    /// <summary>
+    /// The engine and the distance kernels it runs on this CPU, e.g. "USearch 2.26.6, distances: managed f32, 512-bit
+    /// (NumKong's own choice: skylake)" or "USearch 2.26.6, distances: NumKong haswell".
+    /// </summary>
+    public string Engine => Read(() => !HasManagedKernel
+        ? $"USearch {UsearchNative.Version()}, distances: NumKong {_builtinKernel}"
+        : $"USearch {UsearchNative.Version()}, distances: {DistanceKernels.Description} (NumKong's own choice: {_builtinKernel})");
+
+    /// <summary>Whether vectors are stored scaled to unit length: cosine indexes created by this version (see the remarks).</summary>
+    internal bool UnitVectors { get; }
 
     /// <summary>Searches that ran as an exact scan and filtered searches that ran on the graph; for tests and benchmarks.</summary>
     internal long ExactScans => Interlocked.Read(ref _exactScans);
@@ -73,11 +94,17 @@ public sealed partial class HnswIndex : IDisposable
 
     /// <summary>Creates an empty index.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="HnswOptions.Validate"/>).</exception>
-    public static HnswIndex Create(HnswOptions options)
+    public static HnswIndex Create(HnswOptions options) => Create(options, unitVectors: options?.Metric == VectorMetric.Cosine);
+
+    /// <summary>
+    /// Creates an empty index that stores vectors at unit length or as given; <c>unitVectors: false</c> under cosine
+    /// is how indexes were before issue 12, which snapshots from then still load as. For tests of that path.
+    /// </summary>
+    internal static HnswIndex Create(HnswOptions options, bool unitVectors)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var index = new HnswIndex(options, UsearchNative.Init(NativeOptions(options)));
+        var index = new HnswIndex(options, UsearchNative.Init(NativeOptions(options)), unitVectors && options.Metric == VectorMetric.Cosine);
         index.ConfigureNative();
         return index;
     }
@@ -95,7 +122,7 @@ public sealed partial class HnswIndex : IDisposable
             ThrowIfDisposed();
             RemoveLocked(key);
             EnsureCapacityLocked(1);
-            UsearchNative.Add(_native, key, vector);
+            AddNative(key, vector);
             Track(key);
         }
         finally
@@ -149,6 +176,10 @@ public sealed partial class HnswIndex : IDisposable
             }
 
             EnsureCapacityLocked(keys.Length);
+            // Sized once for the batch rather than doubled on the way: doubling leaves up to half of each unused, and
+            // the key tracking is part of the memory per vector.
+            _keys.EnsureCapacity(_keys.Count + keys.Length);
+            _positions.EnsureCapacity(_keys.Count + keys.Length);
             int workers = Math.Min(maxDegreeOfParallelism == 0 ? _threads : maxDegreeOfParallelism, _threads);
             var added = new bool[keys.Length];
             Exception? failure = null;
@@ -162,7 +193,7 @@ public sealed partial class HnswIndex : IDisposable
                     try
                     {
                         var row = new ReadOnlySpan<float>((float*)vectorAddress + ((long)i * dimensions), dimensions);
-                        UsearchNative.Add(_native, ((ulong*)keyAddress)[i], row);
+                        AddNative(((ulong*)keyAddress)[i], row);
                         added[i] = true;
                     }
                     catch (UsearchException e)
@@ -212,8 +243,8 @@ public sealed partial class HnswIndex : IDisposable
 
     /// <summary>
     /// Copies the vector stored under <paramref name="key"/> into <paramref name="destination"/>; false when the
-    /// key is absent. With <see cref="VectorStorage.F16"/> or <see cref="VectorStorage.I8"/> this is the stored
-    /// (rounded, for I8 normalised) vector, not the one added.
+    /// key is absent. This is the vector as stored, not the one added: under cosine scaled to unit length, and with
+    /// <see cref="VectorStorage.F16"/> or <see cref="VectorStorage.I8"/> rounded.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not <see cref="HnswOptions.Dimensions"/> long.</exception>
     public bool TryGetVector(ulong key, Span<float> destination)
@@ -286,9 +317,31 @@ public sealed partial class HnswIndex : IDisposable
         }
     }
 
+    /// <summary>
+    /// The managed distance function for this index, or null where USearch's own runs: f16 and i8 storage (no
+    /// managed half or int8 kernels), and cosine over vectors not stored at unit length (snapshots from before).
+    /// </summary>
+    private unsafe delegate* unmanaged<float*, float*, nint, float> ManagedKernel =>
+        Options.Storage != VectorStorage.F32 ? null : Options.Metric switch
+        {
+            VectorMetric.Cosine when UnitVectors => &DistanceKernels.InnerProductDistance,
+            VectorMetric.InnerProduct => &DistanceKernels.InnerProductDistance,
+            VectorMetric.L2 => &DistanceKernels.SquaredEuclideanDistance,
+            _ => null,
+        };
+
+    private unsafe bool HasManagedKernel => ManagedKernel != null;
+
     /// <summary>Settings that a loaded native index does not carry, and the thread slots for concurrent calls.</summary>
-    private void ConfigureNative()
+    private unsafe void ConfigureNative()
     {
+        _builtinKernel = UsearchNative.HardwareAcceleration(_native);
+        if (HasManagedKernel)
+        {
+            // The recorded kind stays the index's own, so a snapshot also loads with USearch's builtin kernel.
+            UsearchNative.ChangeMetric(_native, ManagedKernel, Options.Dimensions, NativeOptions(Options).MetricKind);
+        }
+
         UsearchNative.ChangeExpansionAdd(_native, Options.EfConstruction);
         UsearchNative.ChangeExpansionSearch(_native, 1);
         UsearchNative.ChangeThreads(_native, _threads);
@@ -311,6 +364,32 @@ public sealed partial class HnswIndex : IDisposable
         UsearchNative.ChangeThreads(_native, _threads);
         _capacity = UsearchNative.Capacity(_native);
     }
+
+    /// <summary>Adds one checked vector, scaled to unit length first when the index stores unit vectors.</summary>
+    private void AddNative(ulong key, ReadOnlySpan<float> vector)
+    {
+        if (!UnitVectors)
+        {
+            UsearchNative.Add(_native, key, vector);
+            return;
+        }
+
+        float[] buffer = ArrayPool<float>.Shared.Rent(vector.Length);
+        try
+        {
+            Span<float> unit = buffer.AsSpan(0, vector.Length);
+            Normalize(vector, unit);
+            UsearchNative.Add(_native, key, unit);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary><paramref name="vector"/> / |<paramref name="vector"/>| into <paramref name="destination"/>; the norm is non-zero (checked).</summary>
+    private static void Normalize(ReadOnlySpan<float> vector, Span<float> destination) =>
+        TensorPrimitives.Divide(vector, TensorPrimitives.Norm(vector), destination);
 
     private bool RemoveLocked(ulong key)
     {

@@ -143,6 +143,18 @@ internal static unsafe partial class UsearchNative
         Check("change_threads_search", error);
     }
 
+    /// <summary>
+    /// Makes <paramref name="distance"/> the index's distance function, called as (a, b, <paramref name="state"/>);
+    /// <paramref name="kind"/> is what a saved index records. A loaded index comes back with the builtin kernel of
+    /// its recorded kind, so this is set again after every load.
+    /// </summary>
+    public static void ChangeMetric(UsearchIndexHandle index, delegate* unmanaged<float*, float*, nint, float> distance, nint state, MetricKind kind)
+    {
+        nint error = 0;
+        usearch_change_metric(index, distance, state, kind, &error);
+        Check("change_metric", error);
+    }
+
     public static void Add(UsearchIndexHandle index, ulong key, ReadOnlySpan<float> vector)
     {
         nint error = 0;
@@ -299,6 +311,9 @@ internal static unsafe partial class UsearchNative
 
     [LibraryImport(Library)]
     private static partial void usearch_change_threads_search(UsearchIndexHandle index, nuint threads, nint* error);
+
+    [LibraryImport(Library)]
+    private static partial void usearch_change_metric(UsearchIndexHandle index, delegate* unmanaged<float*, float*, nint, float> metric, nint state, MetricKind kind, nint* error);
 
     [LibraryImport(Library)]
     private static partial void usearch_add(UsearchIndexHandle index, ulong key, float* vector, ScalarKind kind, nint* error);

@@ -16,7 +16,9 @@ namespace KrSbert.Index.Snapshots;
 ///     16    4  dimensions
 ///     20    1  metric (0 cosine, 1 inner product, 2 L2)
 ///     21    1  storage (0 f32, 1 f16, 2 i8)
-///     22    2  reserved, 0
+///     22    1  flags: bit 0 set when the vectors are stored at unit length (cosine indexes since
+///                 issue 12; without it a cosine index is searched with USearch's own cosine kernel)
+///     23    1  reserved, 0
 ///     24    4  M
 ///     28    4  ef construction
 ///     32    4  ef search
@@ -42,6 +44,10 @@ internal static class SnapshotFormat
     public const int DimensionsOffset = 16;
     public const int MetricOffset = 20;
     public const int StorageOffset = 21;
+    public const int FlagsOffset = 22;
+
+    /// <summary>Flag bit: the vectors are stored scaled to unit length.</summary>
+    public const byte UnitVectorsFlag = 1;
     public const int MOffset = 24;
     public const int EfConstructionOffset = 28;
     public const int EfSearchOffset = 32;
@@ -55,7 +61,7 @@ internal static class SnapshotFormat
 
     public static ReadOnlySpan<byte> Magic => "KRSBHNSW"u8;
 
-    public static void Write(Stream destination, HnswOptions options, ulong[] keys, long removed, NativeBuffer blob)
+    public static void Write(Stream destination, HnswOptions options, bool unitVectors, ulong[] keys, long removed, NativeBuffer blob)
     {
         long payloadLength = ((long)keys.Length * sizeof(ulong)) + blob.Length;
         var payloadHash = new XxHash128();
@@ -73,6 +79,7 @@ internal static class SnapshotFormat
         BinaryPrimitives.WriteInt32LittleEndian(header[DimensionsOffset..], options.Dimensions);
         header[MetricOffset] = (byte)options.Metric;
         header[StorageOffset] = (byte)options.Storage;
+        header[FlagsOffset] = unitVectors ? UnitVectorsFlag : (byte)0;
         BinaryPrimitives.WriteInt32LittleEndian(header[MOffset..], options.M);
         BinaryPrimitives.WriteInt32LittleEndian(header[EfConstructionOffset..], options.EfConstruction);
         BinaryPrimitives.WriteInt32LittleEndian(header[EfSearchOffset..], options.EfSearch);
@@ -142,6 +149,12 @@ internal static class SnapshotFormat
             throw new IndexSnapshotCorruptException($"Snapshot options are invalid: {e.Message}", e);
         }
 
+        byte flags = header[FlagsOffset];
+        if ((flags & ~UnitVectorsFlag) != 0)
+        {
+            throw new IndexSnapshotCorruptException($"Snapshot flags 0x{flags:X2} include bits this build does not know.");
+        }
+
         long count = BinaryPrimitives.ReadInt64LittleEndian(header[CountOffset..]);
         long removed = BinaryPrimitives.ReadInt64LittleEndian(header[RemovedOffset..]);
         long payloadLength = BinaryPrimitives.ReadInt64LittleEndian(header[PayloadLengthOffset..]);
@@ -179,7 +192,7 @@ internal static class SnapshotFormat
                 throw new IndexSnapshotCorruptException("Snapshot payload checksum mismatch.");
             }
 
-            return new SnapshotContents(options, keys, removed, blob);
+            return new SnapshotContents(options, (flags & UnitVectorsFlag) != 0, keys, removed, blob);
         }
         catch
         {

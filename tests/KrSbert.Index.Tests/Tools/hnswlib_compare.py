@@ -8,7 +8,9 @@ against the same exact top-10.
     /usr/bin/python3 tests/KrSbert.Index.Tests/Tools/hnswlib_compare.py /tmp/vectors.bin
 
 Queries go one at a time (a Python loop over knn_query) like the C# loop over Search, and also as one
-batch on one thread, which leaves out Python's per-call cost.
+batch on one thread, which leaves out Python's per-call cost. "per CPU s" divides by the process's
+processor time rather than the wall clock, as the C# side does: other load on the machine inflates the
+wall clock, not that. Memory is the process's resident set growth over the build, per vector.
 """
 import argparse
 import os
@@ -49,6 +51,12 @@ def cpu_description():
         return platform.machine()
 
 
+def rss_bytes():
+    """Resident set size of this process, as `krsbert bench index` measures its own."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def recall(truth, labels):
     return np.mean([len(set(t) & set(l)) / len(t) for t, l in zip(truth, labels)])
 
@@ -57,6 +65,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("export", help="file written by `krsbert bench index --export`")
     parser.add_argument("--threads", type=int, default=0, help="build threads (default: as the C# build)")
+    parser.add_argument("--repeat", type=int, default=1, help="times each ef_search pass runs; the best queries/s is reported")
     args = parser.parse_args()
 
     data = read_export(args.export)
@@ -67,27 +76,38 @@ def main():
           f"{count} x {dims}, {len(data['queries'])} queries, space {SPACES[data['metric']]}, "
           f"M {data['m']}, ef_construction {data['ef_construction']}")
 
+    labels_in = np.arange(count)
+    rss_before = rss_bytes()
     index = hnswlib.Index(space=SPACES[data["metric"]], dim=dims)
     index.init_index(max_elements=count, ef_construction=data["ef_construction"], M=data["m"], random_seed=100)
     start = time.perf_counter()
-    index.add_items(data["vectors"], np.arange(count), num_threads=threads)
+    cpu_start = time.process_time()
+    index.add_items(data["vectors"], labels_in, num_threads=threads)
     build = time.perf_counter() - start
-    print(f"build: {build:.1f} s on {threads} threads ({count / build:.0f} vectors/s)")
+    build_cpu = time.process_time() - cpu_start
+    rss_growth = rss_bytes() - rss_before
+    print(f"build: {build:.1f} s on {threads} threads ({count / build:.0f} vectors/s), {build_cpu:.1f} s of processor time")
+    print(f"memory: RSS growth {rss_growth / 1048576:.1f} MiB over the build, {rss_growth / count:.0f} bytes/vector "
+          f"(raw f32 vector: {dims * 4})")
 
     queries = data["queries"]
-    print("ef_search  recall@10  queries/s (one at a time)  queries/s (one batch, one thread)")
+    print(f"ef_search  recall@10  queries/s (one at a time)  queries/s (one batch, one thread)  per CPU s (batch)  [best of {args.repeat}]")
     for ef in data["ef_values"]:
         index.set_ef(max(ef, k))
         index.knn_query(queries[:50], k=k, num_threads=1)
-        start = time.perf_counter()
-        labels = [index.knn_query(q, k=k, num_threads=1)[0][0] for q in queries]
-        single = time.perf_counter() - start
-        start = time.perf_counter()
-        batch_labels, _ = index.knn_query(queries, k=k, num_threads=1)
-        batch = time.perf_counter() - start
+        single = batch = batch_cpu = float("inf")
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            labels = [index.knn_query(q, k=k, num_threads=1)[0][0] for q in queries]
+            single = min(single, time.perf_counter() - start)
+            start = time.perf_counter()
+            cpu_start = time.process_time()
+            batch_labels, _ = index.knn_query(queries, k=k, num_threads=1)
+            batch = min(batch, time.perf_counter() - start)
+            batch_cpu = min(batch_cpu, time.process_time() - cpu_start)
         r = recall(data["truth"], labels)
         assert abs(r - recall(data["truth"], batch_labels)) < 1e-9
-        print(f"{ef:9}  {r:9.4f}  {len(queries) / single:25.0f}  {len(queries) / batch:33.0f}")
+        print(f"{ef:9}  {r:9.4f}  {len(queries) / single:25.0f}  {len(queries) / batch:33.0f}  {len(queries) / batch_cpu:17.0f}")
 
     path = args.export + ".hnswlib"
     start = time.perf_counter()
