@@ -1,6 +1,7 @@
 using KrSbert.Embedding.Pooling;
 using KrSbert.Index;
 using KrSbert.Search.Chunking;
+using KrSbert.Search.Lexical;
 
 namespace KrSbert.Search.Collections;
 
@@ -39,4 +40,7 @@ public sealed record CollectionDefinition
 
     /// <summary>Token windows for long documents; null: the model's window with 32 tokens of overlap.</summary>
     public ChunkingOptions? Chunking { get; init; }
+
+    /// <summary>BM25's k1 and b for the lexical leg: what its queries use unless one sets its own (0.9 and 0.4 by default).</summary>
+    public Bm25 Bm25 { get; init; } = Bm25.Default;
 }

@@ -38,4 +38,16 @@ public sealed record CollectionSettings
 
     /// <summary>Tokens shared by consecutive chunks.</summary>
     public required int ChunkOverlap { get; init; }
+
+    /// <summary>BM25's term-frequency saturation for the lexical leg; a record stored before it existed reads as 0.9.</summary>
+    public double Bm25K1 { get; init; } = DefaultBm25K1;
+
+    /// <summary>BM25's length normalisation for the lexical leg; a record stored before it existed reads as 0.4.</summary>
+    public double Bm25B { get; init; } = DefaultBm25B;
+
+    /// <summary>k1 when a collection sets none: the value issue 9's Korean paraphrase-retrieval measurements used.</summary>
+    public const double DefaultBm25K1 = 0.9;
+
+    /// <summary>b when a collection sets none.</summary>
+    public const double DefaultBm25B = 0.4;
 }
