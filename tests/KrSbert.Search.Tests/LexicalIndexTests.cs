@@ -1,3 +1,4 @@
+using KrSbert.Embedding.Tests.TestSupport;
 using KrSbert.Search.Documents;
 using KrSbert.Search.Filtering;
 using KrSbert.Search.Indexing;
@@ -109,6 +110,28 @@ public class LexicalIndexTests
         double idf = Math.Log(1 + ((3 - 2 + 0.5) / (2 + 0.5)));
         Assert.Equal(3 * idf * 1.9 / (1 + (0.9 * (0.6 + (0.4 * 10 / 6.0)))), result.Hits[1].Score, 5);
         Assert.Equal((0.9, 0.4), (temp.Engine.GetCollection("vectors").Record.Settings.Bm25K1, temp.Engine.GetCollection("vectors").Record.Settings.Bm25B));
+    }
+
+    [Fact]
+    public async Task A_document_whose_many_chunks_outscore_the_others_counts_once_and_top_k_still_fills()
+    {
+        await using var temp = await TemporaryEngine.StartAsync(Embedders.MiniLm).WaitAsync(Timeout);
+        await temp.Engine.CreateCollectionAsync(new Collections.CollectionDefinition { Name = "articles", Chunking = new Chunking.ChunkingOptions(16, 0) }).WaitAsync(Timeout);
+        string many = string.Join(' ', Enumerable.Repeat("경찰 경찰 경찰", 40));
+        await temp.Engine.UpsertAsync("articles", [
+            new DocumentInput("many", many),
+            new DocumentInput("one", "경찰은 어제 현장에 도착했다 그리고 오래 머물렀다"),
+            new DocumentInput("two", "경찰의 수사는 아직 끝나지 않았고 시민들은 결과를 기다린다"),
+            new DocumentInput("none", "오늘 날씨가 맑다"),
+        ]).WaitAsync(Timeout);
+        int chunks = temp.Engine.ReadIndexes("articles", (_, lexical) => lexical.ChunkCount);
+
+        var result = await temp.Engine.SearchAsync("articles", new SearchRequest { Text = "경찰", Mode = QueryMode.Lexical, TopK = 3 }).WaitAsync(Timeout);
+
+        Assert.True(chunks > 8, $"{chunks} chunks");
+        Assert.Equal(3, result.Hits.Count);
+        Assert.Equal("many", result.Hits[0].Id);
+        Assert.Equal(["one", "two"], result.Hits.Skip(1).Select(h => h.Id).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -73,10 +73,17 @@ internal sealed partial class LexicalIndex
         for (int bound = Math.Min(count, touched.Length); ; bound = Math.Min(bound * 4, touched.Length))
         {
             var heap = new PriorityQueue<int, (double Score, ulong Key)>(bound, WorseFirst.Instance);
+            (double Score, ulong Key) worst = default;
             foreach (int ordinal in touched)
             {
-                (double Score, ulong Key) entry = (scores[ordinal], _keys[ordinal]);
-                if (heap.Count == bound && (!heap.TryPeek(out _, out var worst) || WorseFirst.Instance.Compare(entry, worst) <= 0))
+                double score = scores[ordinal];
+                if (heap.Count == bound && score < worst.Score)
+                {
+                    continue;
+                }
+
+                (double Score, ulong Key) entry = (score, _keys[ordinal]);
+                if (heap.Count == bound && WorseFirst.Instance.Compare(entry, worst) <= 0)
                 {
                     continue;
                 }
@@ -94,6 +101,11 @@ internal sealed partial class LexicalIndex
                 else
                 {
                     heap.Enqueue(ordinal, entry);
+                }
+
+                if (heap.Count == bound)
+                {
+                    heap.TryPeek(out _, out worst);
                 }
             }
 
