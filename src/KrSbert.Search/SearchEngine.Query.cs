@@ -63,10 +63,10 @@ public sealed partial class SearchEngine
             List<Found> found = request.Mode switch
             {
                 QueryMode.Dense => DenseLeg(index, query!, request, request.TopK, filter),
-                QueryMode.Lexical => LexicalLeg(lexical, terms, request.TopK, request.Bm25, filter),
+                QueryMode.Lexical => LexicalLeg(lexical, terms, request.TopK, request.Bm25Within(lexical.Bm25), filter),
                 _ => HybridFusion.Fuse(
                     query is null ? [] : DenseLeg(index, query, request, Candidates(request), filter),
-                    LexicalLeg(lexical, terms, Candidates(request), request.Bm25, filter),
+                    LexicalLeg(lexical, terms, Candidates(request), request.Bm25Within(lexical.Bm25), filter),
                     request.Fusion,
                     request.TopK),
             };
@@ -239,7 +239,8 @@ public sealed partial class SearchEngine
 
         ArgumentNullException.ThrowIfNull(request.Fusion, nameof(request));
         request.Fusion.Validate();
-        request.Bm25.Validate();
+        // A query's own k1 or b is checked alone: the collection's were checked when it was created.
+        Bm25.Default.With(request.Bm25K1, request.Bm25B).Validate();
 
         if (request.Text is not null && string.IsNullOrWhiteSpace(request.Text))
         {

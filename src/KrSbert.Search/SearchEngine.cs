@@ -373,6 +373,7 @@ public sealed partial class SearchEngine : IAsyncDisposable
         int modelWindow = Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128;
         ChunkingOptions chunking = definition.Chunking ?? new ChunkingOptions(modelWindow, Math.Min(32, modelWindow - 3));
         chunking.Validate(modelWindow);
+        definition.Bm25.Validate();
         PoolingMode pooling = definition.Pooling is { } p && p != PoolingMode.None ? p : Embedder?.Model.Pooling ?? PoolingMode.Mean;
         int modelDimension = Embedder?.DimensionOf(pooling) ?? 0;
         int dimension = definition.Dimension ?? (modelDimension > 0
@@ -398,6 +399,8 @@ public sealed partial class SearchEngine : IAsyncDisposable
             IndexStorage = IndexSettings.Name(definition.IndexStorage),
             ChunkTokens = chunking.WindowTokens,
             ChunkOverlap = chunking.OverlapTokens,
+            Bm25K1 = definition.Bm25.K1,
+            Bm25B = definition.Bm25.B,
         };
         try
         {

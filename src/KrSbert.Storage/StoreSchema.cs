@@ -61,6 +61,8 @@ internal static class StoreSchema
         ["next_key"] = c.NextDocumentKey,
         ["snapshot"] = c.SnapshotGeneration,
         ["model_precision"] = c.Settings.ModelPrecision,
+        ["bm25_k1"] = c.Settings.Bm25K1,
+        ["bm25_b"] = c.Settings.Bm25B,
     };
 
     public static CollectionRecord ToCollection(BsonDocument d) => new()
@@ -81,6 +83,9 @@ internal static class StoreSchema
             ChunkTokens = d["chunk_tokens"].AsInt32,
             ChunkOverlap = d["chunk_overlap"].AsInt32,
             ModelPrecision = d.TryGetValue("model_precision", out BsonValue precision) && precision.IsString ? precision.AsString : "fp32",
+            // Appended fields: a record written before they existed reads as the defaults.
+            Bm25K1 = d.TryGetValue("bm25_k1", out BsonValue k1) ? k1.AsDouble : CollectionSettings.DefaultBm25K1,
+            Bm25B = d.TryGetValue("bm25_b", out BsonValue b) ? b.AsDouble : CollectionSettings.DefaultBm25B,
         },
         CreatedAt = d["created"].AsDateTime,
         Sequence = d["seq"].AsInt64,

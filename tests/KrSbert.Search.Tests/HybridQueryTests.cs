@@ -131,9 +131,9 @@ public class HybridQueryTests
         { "dense_weight", new SearchRequest { Text = "경찰", Mode = QueryMode.Hybrid, Fusion = new Fusion { DenseWeight = double.NaN } } },
         { "lexical_weight", new SearchRequest { Text = "경찰", Mode = QueryMode.Hybrid, Fusion = new Fusion { LexicalWeight = -1 } } },
         { "rrf_k", new SearchRequest { Text = "경찰", Mode = QueryMode.Hybrid, Fusion = new Fusion { RrfK = double.PositiveInfinity } } },
-        { "bm25_k1", new SearchRequest { Text = "경찰", Mode = QueryMode.Lexical, Bm25 = new(-0.1, 0.4) } },
-        { "bm25_b", new SearchRequest { Text = "경찰", Mode = QueryMode.Hybrid, Bm25 = new(0.9, 1.5) } },
-        { "bm25_k1", new SearchRequest { Text = "경찰", Mode = QueryMode.Lexical, Bm25 = new(double.NaN, 0.4) } },
+        { "bm25_k1", new SearchRequest { Text = "경찰", Mode = QueryMode.Lexical, Bm25K1 = -0.1 } },
+        { "bm25_b", new SearchRequest { Text = "경찰", Mode = QueryMode.Hybrid, Bm25B = 1.5 } },
+        { "bm25_k1", new SearchRequest { Text = "경찰", Mode = QueryMode.Lexical, Bm25K1 = double.NaN } },
         { "fusion", new SearchRequest { Text = "경찰", Mode = QueryMode.Hybrid, Fusion = new Fusion { Method = (FusionMethod)5 } } },
     };
 

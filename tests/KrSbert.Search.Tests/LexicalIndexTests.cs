@@ -1,3 +1,4 @@
+using KrSbert.Embedding.Tests.TestSupport;
 using KrSbert.Search.Documents;
 using KrSbert.Search.Filtering;
 using KrSbert.Search.Indexing;
@@ -39,12 +40,98 @@ public class LexicalIndexTests
         await temp.CreateVectorCollectionAsync().WaitAsync(Timeout);
         await Upsert(temp, ("d1", "경찰 사건"), ("d2", "경찰은 아이를"), ("d3", "apple pie")).WaitAsync(Timeout);
 
-        var result = await temp.Engine.SearchAsync("vectors", Lexical("경찰") with { Bm25 = new(1.2, 0.75) }).WaitAsync(Timeout);
+        var result = await temp.Engine.SearchAsync("vectors", Lexical("경찰") with { Bm25K1 = 1.2, Bm25B = 0.75 }).WaitAsync(Timeout);
 
         // Lengths 6 and 10 against an average of 6, as above, at k1 1.2 and b 0.75.
         double idf = Math.Log(1 + ((3 - 2 + 0.5) / (2 + 0.5)));
         Assert.Equal(3 * idf * 2.2 / (1 + (1.2 * (0.25 + (0.75 * 6 / 6.0)))), result.Hits[0].Score, 5);
         Assert.Equal(3 * idf * 2.2 / (1 + (1.2 * (0.25 + (0.75 * 10 / 6.0)))), result.Hits[1].Score, 5);
+    }
+
+    [Fact]
+    public async Task A_collections_k1_and_b_score_its_queries_after_a_restart_a_replay_and_a_rebuild()
+    {
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.Engine.CreateCollectionAsync(new Collections.CollectionDefinition { Name = "vectors", Dimension = 8, Bm25 = new(1.2, 0.75) }).WaitAsync(Timeout);
+        await Upsert(temp, ("d1", "경찰 사건"), ("d2", "경찰은 아이를"), ("d3", "apple pie")).WaitAsync(Timeout);
+        double idf = Math.Log(1 + ((3 - 2 + 0.5) / (2 + 0.5)));
+        double[] expected = [3 * idf * 2.2 / (1 + (1.2 * (0.25 + (0.75 * 6 / 6.0)))), 3 * idf * 2.2 / (1 + (1.2 * (0.25 + (0.75 * 10 / 6.0))))];
+
+        async Task<double[]> Scores() => [.. (await temp.Engine.SearchAsync("vectors", Lexical("경찰")).WaitAsync(Timeout)).Hits.Select(h => (double)h.Score)];
+
+        Assert.Equal(expected, await Scores(), new ToleranceComparer(1e-5));
+        await temp.RestartAsync().WaitAsync(Timeout);
+        Assert.Equal(expected, await Scores(), new ToleranceComparer(1e-5));
+        await temp.Engine.SnapshotAllAsync().WaitAsync(Timeout);
+        await temp.RestartAsync().WaitAsync(Timeout);
+        Assert.Equal(expected, await Scores(), new ToleranceComparer(1e-5));
+        await temp.Engine.RebuildIndexAsync("vectors").WaitAsync(Timeout);
+        Assert.Equal(expected, await Scores(), new ToleranceComparer(1e-5));
+        Assert.Equal((1.2, 0.75), (temp.Engine.GetCollection("vectors").Record.Settings.Bm25K1, temp.Engine.GetCollection("vectors").Record.Settings.Bm25B));
+    }
+
+    [Theory]
+    [InlineData(-0.1, 0.4, "bm25_k1")]
+    [InlineData(double.NaN, 0.4, "bm25_k1")]
+    [InlineData(double.PositiveInfinity, 0.4, "bm25_k1")]
+    [InlineData(0.9, 1.2, "bm25_b")]
+    [InlineData(0.9, -0.01, "bm25_b")]
+    [InlineData(0.9, double.NaN, "bm25_b")]
+    public async Task A_collection_with_bad_k1_or_b_is_refused_naming_the_field_and_not_created(double k1, double b, string field)
+    {
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => temp.Engine.CreateCollectionAsync(new Collections.CollectionDefinition { Name = "vectors", Dimension = 8, Bm25 = new(k1, b) })).WaitAsync(Timeout);
+
+        Assert.StartsWith(field + " is", e.Message);
+        Assert.Null(temp.Engine.Store.GetCollection("vectors"));
+    }
+
+    [Fact]
+    public async Task A_data_folder_from_before_bm25_settings_opens_with_k1_0_9_and_b_0_4()
+    {
+        await using var temp = await TemporaryEngine.StartAsync().WaitAsync(Timeout);
+        await temp.Engine.CreateCollectionAsync(new Collections.CollectionDefinition { Name = "vectors", Dimension = 8, Bm25 = new(2, 1) }).WaitAsync(Timeout);
+        await Upsert(temp, ("d1", "경찰 사건"), ("d2", "경찰은 아이를"), ("d3", "apple pie")).WaitAsync(Timeout);
+        await temp.Engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        // The collection record as the version before k1 and b were stored wrote it.
+        using (var db = new LiteDB.LiteDatabase(Path.Combine(temp.DataDirectory, "krsbert.db")))
+        {
+            var collections = db.GetCollection("collections");
+            LiteDB.BsonDocument record = collections.FindById("vectors");
+            Assert.True(record.Remove("bm25_k1") && record.Remove("bm25_b"));
+            collections.Update(record);
+        }
+
+        await temp.RestartAsyncAfterDispose().WaitAsync(Timeout);
+
+        var result = await temp.Engine.SearchAsync("vectors", Lexical("경찰")).WaitAsync(Timeout);
+        double idf = Math.Log(1 + ((3 - 2 + 0.5) / (2 + 0.5)));
+        Assert.Equal(3 * idf * 1.9 / (1 + (0.9 * (0.6 + (0.4 * 10 / 6.0)))), result.Hits[1].Score, 5);
+        Assert.Equal((0.9, 0.4), (temp.Engine.GetCollection("vectors").Record.Settings.Bm25K1, temp.Engine.GetCollection("vectors").Record.Settings.Bm25B));
+    }
+
+    [Fact]
+    public async Task A_document_whose_many_chunks_outscore_the_others_counts_once_and_top_k_still_fills()
+    {
+        await using var temp = await TemporaryEngine.StartAsync(Embedders.MiniLm).WaitAsync(Timeout);
+        await temp.Engine.CreateCollectionAsync(new Collections.CollectionDefinition { Name = "articles", Chunking = new Chunking.ChunkingOptions(16, 0) }).WaitAsync(Timeout);
+        string many = string.Join(' ', Enumerable.Repeat("경찰 경찰 경찰", 40));
+        await temp.Engine.UpsertAsync("articles", [
+            new DocumentInput("many", many),
+            new DocumentInput("one", "경찰은 어제 현장에 도착했다 그리고 오래 머물렀다"),
+            new DocumentInput("two", "경찰의 수사는 아직 끝나지 않았고 시민들은 결과를 기다린다"),
+            new DocumentInput("none", "오늘 날씨가 맑다"),
+        ]).WaitAsync(Timeout);
+        int chunks = temp.Engine.ReadIndexes("articles", (_, lexical) => lexical.ChunkCount);
+
+        var result = await temp.Engine.SearchAsync("articles", new SearchRequest { Text = "경찰", Mode = QueryMode.Lexical, TopK = 3 }).WaitAsync(Timeout);
+
+        Assert.True(chunks > 8, $"{chunks} chunks");
+        Assert.Equal(3, result.Hits.Count);
+        Assert.Equal("many", result.Hits[0].Id);
+        Assert.Equal(["one", "two"], result.Hits.Skip(1).Select(h => h.Id).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -193,6 +280,13 @@ public class LexicalIndexTests
         Assert.Throws<InvalidDataException>(() => kind.Load(wrongMagic, record, 1));
         Assert.Throws<InvalidDataException>(() => kind.Load(truncated, record, 1));
         Assert.Contains("version 9", Assert.Throws<InvalidDataException>(() => kind.Load(futureVersion, record, 1)).Message);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double obj) => 0;
     }
 
     internal static SearchRequest Lexical(string text) => new() { Text = text, Mode = QueryMode.Lexical, TopK = 10 };

@@ -19,14 +19,14 @@ public class StoreSchemaTests
     {
         var record = new CollectionRecord
         {
-            Name = "faq", Number = 3, Settings = TemporaryStore.Settings(), CreatedAt = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Name = "faq", Number = 3, Settings = TemporaryStore.Settings() with { Bm25K1 = 1.2, Bm25B = 0.75 }, CreatedAt = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
             Sequence = 9, DocumentCount = 5, ChunkCount = 6, NextDocumentKey = 7, SnapshotGeneration = 2,
         };
 
         BsonDocument bson = StoreSchema.ToBson(record);
 
         Assert.Equal(
-            "_id,number,model,dimension,pooling,normalize,metric,m,ef_construction,ef_search,index_storage,chunk_tokens,chunk_overlap,created,seq,docs,chunks,next_key,snapshot,model_precision",
+            "_id,number,model,dimension,pooling,normalize,metric,m,ef_construction,ef_search,index_storage,chunk_tokens,chunk_overlap,created,seq,docs,chunks,next_key,snapshot,model_precision,bm25_k1,bm25_b",
             string.Join(',', bson.Keys));
         Assert.Equal(record, StoreSchema.ToCollection(bson));
     }
@@ -46,6 +46,24 @@ public class StoreSchemaTests
         bson.Remove("model_precision");
 
         Assert.Equal("fp32", StoreSchema.ToCollection(bson).Settings.ModelPrecision);
+    }
+
+    [Fact]
+    public void A_collection_record_from_before_bm25_settings_reads_as_k1_0_9_and_b_0_4()
+    {
+        var record = new CollectionRecord
+        {
+            Name = "faq", Number = 3, Settings = TemporaryStore.Settings() with { Bm25K1 = 2, Bm25B = 1 }, CreatedAt = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Sequence = 9, DocumentCount = 5, ChunkCount = 6, NextDocumentKey = 7, SnapshotGeneration = 2,
+        };
+        BsonDocument old = StoreSchema.ToBson(record);
+        old.Remove("bm25_k1");
+        old.Remove("bm25_b");
+
+        CollectionSettings settings = StoreSchema.ToCollection(old).Settings;
+
+        Assert.Equal((0.9, 0.4), (settings.Bm25K1, settings.Bm25B));
+        Assert.Equal(record.Settings with { Bm25K1 = 0.9, Bm25B = 0.4 }, settings);
     }
 
     [Fact]

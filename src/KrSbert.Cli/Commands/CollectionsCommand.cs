@@ -30,7 +30,9 @@ internal static class CollectionsCommand
         var dimension = new Option<uint?>("--dimension") { Description = "For bring-your-own vectors of another size" };
         var chunkTokens = new Option<uint?>("--chunk-tokens") { Description = "Token window for long documents (default: the model's)" };
         var chunkOverlap = new Option<uint?>("--chunk-overlap") { Description = "Tokens shared by consecutive chunks (default 32)" };
-        var command = new Command("create", "Create a collection") { name, pooling, metric, m, efConstruction, efSearch, storage, dimension, chunkTokens, chunkOverlap };
+        var bm25K1 = new Option<double?>("--bm25-k1") { Description = "Lexical leg's BM25 term-frequency saturation, at least 0 (default 0.9)" };
+        var bm25B = new Option<double?>("--bm25-b") { Description = "Lexical leg's BM25 length normalisation, 0 to 1 (default 0.4)" };
+        var command = new Command("create", "Create a collection") { name, pooling, metric, m, efConstruction, efSearch, storage, dimension, chunkTokens, chunkOverlap, bm25K1, bm25B };
         server.AddTo(command);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(async () =>
         {
@@ -81,6 +83,16 @@ internal static class CollectionsCommand
             if (result.GetValue(chunkOverlap) is { } overlap)
             {
                 request.ChunkOverlap = overlap;
+            }
+
+            if (result.GetValue(bm25K1) is { } k1)
+            {
+                request.Bm25K1 = k1;
+            }
+
+            if (result.GetValue(bm25B) is { } b)
+            {
+                request.Bm25B = b;
             }
 
             using var channel = server.Channel(result);
@@ -152,6 +164,7 @@ internal static class CollectionsCommand
         Console.WriteLine($"metric:          {c.Metric}");
         Console.WriteLine($"hnsw:            m={c.M} ef_construction={c.EfConstruction} ef_search={c.EfSearch} storage={c.IndexStorage}");
         Console.WriteLine($"chunking:        {c.ChunkTokens} tokens, {c.ChunkOverlap} overlap");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bm25:            k1={c.Bm25K1} b={c.Bm25B}"));
         Console.WriteLine($"documents:       {c.Documents} ({c.Chunks} chunks, {c.IndexedVectors} indexed)");
         Console.WriteLine($"sequence:        {c.Sequence} (snapshot at {c.SnapshotSequence})");
         Console.WriteLine($"text searchable: {c.TextSearchable}");

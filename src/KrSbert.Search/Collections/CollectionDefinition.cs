@@ -2,6 +2,7 @@ using KrSbert.Embedding.Models;
 using KrSbert.Embedding.Pooling;
 using KrSbert.Index;
 using KrSbert.Search.Chunking;
+using KrSbert.Search.Lexical;
 
 namespace KrSbert.Search.Collections;
 
@@ -43,4 +44,6 @@ public sealed record CollectionDefinition
 
     /// <summary>The model graph's precision; null: the server's. A value other than the server's is refused.</summary>
     public ModelPrecision? ModelPrecision { get; init; }
+    /// <summary>BM25's k1 and b for the lexical leg: what its queries use unless one sets its own (0.9 and 0.4 by default).</summary>
+    public Bm25 Bm25 { get; init; } = Bm25.Default;
 }

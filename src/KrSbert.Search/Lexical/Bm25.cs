@@ -1,3 +1,5 @@
+using KrSbert.Storage.Collections;
+
 namespace KrSbert.Search.Lexical;
 
 /// <summary>
@@ -9,7 +11,13 @@ namespace KrSbert.Search.Lexical;
 public readonly record struct Bm25(double K1, double B)
 {
     /// <summary>k1 0.9 and b 0.4: the values the Korean paraphrase-retrieval measurements in issue 9 used.</summary>
-    public static Bm25 Default { get; } = new(0.9, 0.4);
+    public static Bm25 Default { get; } = new(CollectionSettings.DefaultBm25K1, CollectionSettings.DefaultBm25B);
+
+    /// <summary>A collection's k1 and b, as it was created with them.</summary>
+    public static Bm25 Of(CollectionSettings settings) => new(settings.Bm25K1, settings.Bm25B);
+
+    /// <summary>These values with <paramref name="k1"/> and <paramref name="b"/> in place of them where given.</summary>
+    public Bm25 With(double? k1, double? b) => new(k1 ?? K1, b ?? B);
 
     /// <summary>Throws unless k1 ≥ 0 and b is in [0, 1], naming the field.</summary>
     /// <exception cref="ArgumentException">A parameter is out of range or not a number.</exception>

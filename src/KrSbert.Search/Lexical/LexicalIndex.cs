@@ -11,9 +11,16 @@ namespace KrSbert.Search.Lexical;
 /// <summary>
 /// A collection's BM25 index as a derived index: the <see cref="KoreanAnalyzer"/> terms of every chunk's text,
 /// under its chunk key. It keeps raw term frequencies and chunk lengths, so k1 and b are applied when a query
-/// scores; and a forward list per chunk, so a removal takes exactly the chunk's postings away.
+/// scores (the collection's by default, a query's own when it sets them); and a forward list per chunk, so a
+/// removal takes exactly the chunk's postings away.
 /// </summary>
-internal sealed class LexicalIndex : IDerivedIndex
+/// <remarks>
+/// Queries walk every posting of every query term, and common Korean syllables are in most chunks, so the layout
+/// is made for that walk: a chunk is a dense ordinal, a term's postings are parallel arrays of ordinals and
+/// frequencies, a chunk's length normaliser is read from an array, and scores accumulate into a pooled array.
+/// Keys and strings are touched only at the edges (adding, removing, saving, and the final top-k).
+/// </remarks>
+internal sealed partial class LexicalIndex : IDerivedIndex
 {
     /// <summary>The part name in snapshots.</summary>
     public const string Part = "lexical";
@@ -24,15 +31,31 @@ internal sealed class LexicalIndex : IDerivedIndex
 
     // Changed only while the collection's indexes are exclusively held (apply, replay) or before publication (build, load);
     // read side by side by queries.
-    private readonly Dictionary<string, Dictionary<ulong, int>> _postings = new(StringComparer.Ordinal);
-    private readonly Dictionary<ulong, ChunkTerms> _chunks = [];
-    private readonly string _collection;
+    private readonly Dictionary<string, int> _termIds = new(StringComparer.Ordinal);
+    private readonly Stack<int> _freeTermIds = new();
+    private TermPostings?[] _terms = new TermPostings?[64];
+    private readonly Dictionary<ulong, int> _ordinals = [];
+    private readonly Stack<int> _freeOrdinals = new();
+    private ulong[] _keys = new ulong[64];
+    private int[] _lengths = new int[64];
+    private ChunkTerms[] _forward = new ChunkTerms[64];
+    private int _ordinalSlots;
     private long _totalLength;
+
+    // The collection's length normalisers, computed by the first query after a change; queries may race to fill it.
+    private LengthNorms? _norms;
+
+    // Counts one chunk's terms while it is added (adds are never concurrent).
+    private readonly Dictionary<int, int> _chunkCounts = [];
+
+    private readonly string _collection;
+    private readonly Bm25 _bm25;
     private long _sequence;
 
-    private LexicalIndex(string collection, long sequence)
+    private LexicalIndex(string collection, Bm25 bm25, long sequence)
     {
         _collection = collection;
+        _bm25 = bm25;
         _sequence = sequence;
     }
 
@@ -44,10 +67,13 @@ internal sealed class LexicalIndex : IDerivedIndex
     public long SkippedDocuments => 0;
 
     /// <summary>Chunks with at least one term.</summary>
-    public int ChunkCount => _chunks.Count;
+    public int ChunkCount => _ordinals.Count;
 
     /// <summary>Distinct terms.</summary>
-    public int TermCount => _postings.Count;
+    public int TermCount => _termIds.Count;
+
+    /// <summary>The k1 and b its collection was created with: what a query uses unless it sets its own.</summary>
+    public Bm25 Bm25 => _bm25;
 
     public void Apply(IndexBatch batch)
     {
@@ -78,57 +104,6 @@ internal sealed class LexicalIndex : IDerivedIndex
         Interlocked.Exchange(ref _sequence, change.Sequence);
     }
 
-    /// <summary>
-    /// The best-scoring chunk of each of the top <paramref name="count"/> documents for <paramref name="queryTerms"/>,
-    /// best first (ties by chunk key), scoring every chunk that holds a query term and passes <paramref name="filter"/>.
-    /// </summary>
-    public List<(ulong Key, float Score)> Search(IReadOnlyCollection<string> queryTerms, int count, Bm25 bm25, Func<ulong, bool>? filter)
-    {
-        if (_chunks.Count == 0 || queryTerms.Count == 0 || count <= 0)
-        {
-            return [];
-        }
-
-        double averageLength = (double)_totalLength / _chunks.Count;
-        var scores = new Dictionary<ulong, double>();
-        foreach (string term in queryTerms)
-        {
-            if (!_postings.TryGetValue(term, out Dictionary<ulong, int>? postings))
-            {
-                continue;
-            }
-
-            double idf = Bm25.Idf(_chunks.Count, postings.Count);
-            foreach ((ulong key, int tf) in postings)
-            {
-                if (filter is not null && !filter(key))
-                {
-                    continue;
-                }
-
-                double score = bm25.TermScore(idf, tf, _chunks[key].Length, averageLength);
-                scores[key] = scores.GetValueOrDefault(key) + score;
-            }
-        }
-
-        var best = new Dictionary<long, (ulong Key, double Score)>();
-        foreach ((ulong key, double score) in scores)
-        {
-            long document = DocumentKeys.DocumentKey(key);
-            if (!best.TryGetValue(document, out var current) || score > current.Score || (score == current.Score && key < current.Key))
-            {
-                best[document] = (key, score);
-            }
-        }
-
-        return best.Values
-            .OrderByDescending(h => h.Score)
-            .ThenBy(h => h.Key)
-            .Take(count)
-            .Select(h => (h.Key, (float)h.Score))
-            .ToList();
-    }
-
     /// <summary>The distinct terms of a query, in first-seen order.</summary>
     public static IReadOnlyCollection<string> QueryTerms(string text)
     {
@@ -147,11 +122,11 @@ internal sealed class LexicalIndex : IDerivedIndex
 
     public void Save(Stream destination)
     {
-        string[] terms = [.. _postings.Keys.Order(StringComparer.Ordinal)];
-        var ids = new Dictionary<string, int>(terms.Length, StringComparer.Ordinal);
+        string[] terms = [.. _termIds.Keys.Order(StringComparer.Ordinal)];
+        var saved = new int[_terms.Length];
         for (int i = 0; i < terms.Length; i++)
         {
-            ids[terms[i]] = i;
+            saved[_termIds[terms[i]]] = i;
         }
 
         using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
@@ -163,13 +138,22 @@ internal sealed class LexicalIndex : IDerivedIndex
             writer.Write(term);
         }
 
-        writer.Write(_chunks.Count);
-        foreach ((ulong key, ChunkTerms chunk) in _chunks.OrderBy(c => c.Key))
+        writer.Write(_ordinals.Count);
+        var entries = new List<(int Id, int Tf)>();
+        foreach ((ulong key, int ordinal) in _ordinals.OrderBy(c => c.Key))
         {
+            ChunkTerms chunk = _forward[ordinal];
             writer.Write(key);
-            writer.Write(chunk.Length);
+            writer.Write(_lengths[ordinal]);
             writer.Write(chunk.Terms.Length);
-            foreach ((int id, int tf) in chunk.Terms.Select((t, i) => (ids[t], chunk.Frequencies[i])).OrderBy(t => t.Item1))
+            entries.Clear();
+            for (int t = 0; t < chunk.Terms.Length; t++)
+            {
+                entries.Add((saved[chunk.Terms[t]], chunk.Frequencies[t]));
+            }
+
+            entries.Sort();
+            foreach ((int id, int tf) in entries)
             {
                 writer.Write(id);
                 writer.Write(tf);
@@ -187,25 +171,39 @@ internal sealed class LexicalIndex : IDerivedIndex
         // Chunks are numbered from 0 without gaps; the forward lists say which ones this index holds.
         for (int chunk = 0; ; chunk++)
         {
-            ulong key = DocumentKeys.ChunkKey(document, chunk);
-            if (_chunks.Remove(key, out ChunkTerms terms))
-            {
-                _totalLength -= terms.Length;
-                foreach (string term in terms.Terms)
-                {
-                    Dictionary<ulong, int> postings = _postings[term];
-                    postings.Remove(key);
-                    if (postings.Count == 0)
-                    {
-                        _postings.Remove(term);
-                    }
-                }
-            }
-            else if (chunk >= previousChunkCount)
+            if (!RemoveChunk(DocumentKeys.ChunkKey(document, chunk)) && chunk >= previousChunkCount)
             {
                 return;
             }
         }
+    }
+
+    private bool RemoveChunk(ulong key)
+    {
+        if (!_ordinals.Remove(key, out int ordinal))
+        {
+            return false;
+        }
+
+        _norms = null;
+        ChunkTerms chunk = _forward[ordinal];
+        _totalLength -= _lengths[ordinal];
+        foreach (int id in chunk.Terms)
+        {
+            TermPostings postings = _terms[id]!;
+            postings.Remove(ordinal);
+            if (postings.Count == 0)
+            {
+                _termIds.Remove(postings.Term);
+                _terms[id] = null;
+                _freeTermIds.Push(id);
+            }
+        }
+
+        _forward[ordinal] = default;
+        _lengths[ordinal] = 0;
+        _freeOrdinals.Push(ordinal);
+        return true;
     }
 
     private void AddDocument(long document, string text, IReadOnlyList<StoredChunk> chunks)
@@ -221,23 +219,17 @@ internal sealed class LexicalIndex : IDerivedIndex
 
     private void AddChunk(ulong key, ReadOnlySpan<char> text)
     {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var lookup = _postings.GetAlternateLookup<ReadOnlySpan<char>>();
-        var countLookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
+        Dictionary<int, int> counts = _chunkCounts;
+        counts.Clear();
+        var lookup = _termIds.GetAlternateLookup<ReadOnlySpan<char>>();
         int length = 0;
         // Decomposed Hangul (conjoining jamo) is composed first, as queries are; only such chunks pay for a copy.
         ReadOnlySpan<char> composed = text.ContainsAnyInRange('\u1100', '\u11FF') ? text.ToString().Normalize(NormalizationForm.FormC) : text;
         KoreanAnalyzer.Analyze(composed, term =>
         {
             length++;
-            if (countLookup.TryGetValue(term, out string? known, out int count))
-            {
-                counts[known] = count + 1;
-                return;
-            }
-
-            // The postings' own string is shared by every chunk that holds the term.
-            counts[lookup.TryGetValue(term, out string? existing, out _) ? existing : term.ToString()] = 1;
+            int id = lookup.TryGetValue(term, out int known) ? known : NewTerm(term.ToString());
+            counts[id] = counts.GetValueOrDefault(id) + 1;
         });
 
         if (counts.Count == 0)
@@ -248,23 +240,50 @@ internal sealed class LexicalIndex : IDerivedIndex
         AddChunk(key, length, [.. counts.Keys], [.. counts.Values]);
     }
 
-    private void AddChunk(ulong key, int length, string[] terms, int[] frequencies)
+    /// <summary>Gives a term an id with no postings yet (a chunk adds them at once).</summary>
+    private int NewTerm(string term)
     {
-        _chunks[key] = new ChunkTerms(length, terms, frequencies);
+        if (!_freeTermIds.TryPop(out int id))
+        {
+            id = _termIds.Count;
+            if (id == _terms.Length)
+            {
+                Array.Resize(ref _terms, _terms.Length * 2);
+            }
+        }
+
+        _terms[id] = new TermPostings(term);
+        _termIds[term] = id;
+        return id;
+    }
+
+    private void AddChunk(ulong key, int length, int[] terms, int[] frequencies)
+    {
+        _norms = null;
+        if (!_freeOrdinals.TryPop(out int ordinal))
+        {
+            ordinal = _ordinalSlots++;
+            if (ordinal == _keys.Length)
+            {
+                int size = _keys.Length * 2;
+                Array.Resize(ref _keys, size);
+                Array.Resize(ref _lengths, size);
+                Array.Resize(ref _forward, size);
+            }
+        }
+
+        _ordinals[key] = ordinal;
+        _keys[ordinal] = key;
+        _lengths[ordinal] = length;
+        _forward[ordinal] = new ChunkTerms(terms, frequencies);
         _totalLength += length;
         for (int i = 0; i < terms.Length; i++)
         {
-            if (!_postings.TryGetValue(terms[i], out Dictionary<ulong, int>? postings))
-            {
-                postings = [];
-                _postings[terms[i]] = postings;
-            }
-
-            postings[key] = frequencies[i];
+            _terms[terms[i]]!.Add(ordinal, frequencies[i]);
         }
     }
 
-    private static LexicalIndex Read(Stream part, string collection, long sequence)
+    private static LexicalIndex Read(Stream part, CollectionRecord collection, long sequence)
     {
         using var reader = new BinaryReader(part, Encoding.UTF8, leaveOpen: true);
         if (!reader.ReadBytes(PartMagic.Length).AsSpan().SequenceEqual(PartMagic))
@@ -291,36 +310,53 @@ internal sealed class LexicalIndex : IDerivedIndex
             terms[i] = reader.ReadString();
         }
 
-        var index = new LexicalIndex(collection, sequence);
         int chunkCount = reader.ReadInt32();
         if (chunkCount < 0 || chunkCount > part.Length - part.Position)
         {
             throw new InvalidDataException($"the lexical part claims {chunkCount} chunks in {part.Length - part.Position} bytes");
         }
 
+        var index = new LexicalIndex(collection.Name, Bm25.Of(collection.Settings), sequence);
+        var ids = new int[termCount];
+        Array.Fill(ids, -1);
+        ulong previousKey = 0;
         for (int c = 0; c < chunkCount; c++)
         {
             ulong key = reader.ReadUInt64();
             int length = reader.ReadInt32();
             int count = reader.ReadInt32();
+            if (c > 0 && key <= previousKey)
+            {
+                throw new InvalidDataException($"the lexical part's chunk {key} follows chunk {previousKey}; keys ascend once each");
+            }
+
+            previousKey = key;
             if (count <= 0 || count > termCount || length < count)
             {
                 throw new InvalidDataException($"the lexical part's chunk {key} claims {count} terms over a length of {length}");
             }
 
-            var chunkTerms = new string[count];
+            var chunkTerms = new int[count];
             var frequencies = new int[count];
+            int previous = -1;
             for (int t = 0; t < count; t++)
             {
                 int id = reader.ReadInt32();
                 int tf = reader.ReadInt32();
-                if ((uint)id >= (uint)termCount || tf <= 0)
+                // Saved ids ascend within a chunk; a repeat would post the chunk twice under one term.
+                if ((uint)id >= (uint)termCount || tf <= 0 || id <= previous)
                 {
                     throw new InvalidDataException($"the lexical part's chunk {key} holds term {id} with frequency {tf}");
                 }
 
-                chunkTerms[t] = terms[id];
+                if (ids[id] < 0)
+                {
+                    ids[id] = index.NewTerm(terms[id]);
+                }
+
+                chunkTerms[t] = ids[id];
                 frequencies[t] = tf;
+                previous = id;
             }
 
             index.AddChunk(key, length, chunkTerms, frequencies);
@@ -329,8 +365,8 @@ internal sealed class LexicalIndex : IDerivedIndex
         return index;
     }
 
-    /// <summary>One chunk's forward list: its length in terms and its distinct terms with their frequencies.</summary>
-    private readonly record struct ChunkTerms(int Length, string[] Terms, int[] Frequencies);
+    /// <summary>One chunk's forward list: its distinct term ids and their frequencies.</summary>
+    private readonly record struct ChunkTerms(int[] Terms, int[] Frequencies);
 
     /// <summary>Makes lexical indexes.</summary>
     internal sealed class Kind(ILogger logger) : IDerivedIndexKind
@@ -341,7 +377,7 @@ internal sealed class LexicalIndex : IDerivedIndex
         {
             try
             {
-                return Read(part, collection.Name, sequence);
+                return Read(part, collection, sequence);
             }
             catch (EndOfStreamException e)
             {
@@ -352,7 +388,7 @@ internal sealed class LexicalIndex : IDerivedIndex
         public IDerivedIndex Build(IDocumentStore store, CollectionRecord collection, IProgress<long>? progress)
         {
             long started = Stopwatch.GetTimestamp();
-            var index = new LexicalIndex(collection.Name, collection.Sequence);
+            var index = new LexicalIndex(collection.Name, Bm25.Of(collection.Settings), collection.Sequence);
             long documents = 0;
             foreach (StoredDocument document in store.ScanDocuments(collection.Name))
             {
@@ -363,7 +399,7 @@ internal sealed class LexicalIndex : IDerivedIndex
                 }
             }
 
-            Log.LexicalIndexBuilt(logger, collection.Name, index._chunks.Count, index._postings.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Log.LexicalIndexBuilt(logger, collection.Name, index.ChunkCount, index.TermCount, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return index;
         }
     }

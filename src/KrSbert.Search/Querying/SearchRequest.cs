@@ -16,10 +16,16 @@ public sealed record SearchRequest
     public Fusion Fusion { get; init; } = new();
 
     /// <summary>
-    /// BM25's k1 and b for the lexical leg (0.9 and 0.4 by default). The index keeps raw term frequencies and
-    /// chunk lengths, so they apply per query rather than per collection.
+    /// BM25's k1 for this query's lexical leg; null: the collection's (set when it was created). The index keeps raw
+    /// term frequencies and chunk lengths, so a query can override k1 and b without a rebuild.
     /// </summary>
-    public Bm25 Bm25 { get; init; } = Bm25.Default;
+    public double? Bm25K1 { get; init; }
+
+    /// <summary>BM25's b for this query's lexical leg; null: the collection's.</summary>
+    public double? Bm25B { get; init; }
+
+    /// <summary>The k1 and b this query scores with, given its collection's.</summary>
+    internal Bm25 Bm25Within(Bm25 collection) => collection.With(Bm25K1, Bm25B);
 
     /// <summary>Return each hit's rank and score in each leg.</summary>
     public bool Explain { get; init; }

@@ -49,6 +49,7 @@ internal static class ProtoMapper
             ModelPrecision = string.IsNullOrEmpty(request.ModelPrecision) ? null
                 : Embedding.Models.ModelPrecisions.TryParse(request.ModelPrecision, out var precision) ? precision
                 : throw new ArgumentException($"model_precision '{request.ModelPrecision}' is not fp32 or int8.", nameof(request)),
+            Bm25 = Search.Lexical.Bm25.Default.With(request.HasBm25K1 ? request.Bm25K1 : null, request.HasBm25B ? request.Bm25B : null),
         };
     }
 
@@ -80,6 +81,8 @@ internal static class ProtoMapper
             State = info.State == Search.Collections.CollectionState.Ready ? Protos.V1.CollectionState.Ready : Protos.V1.CollectionState.Failed,
             StateReason = info.StateReason ?? "",
             SkippedDocuments = (ulong)info.SkippedDocuments,
+            Bm25K1 = s.Bm25K1,
+            Bm25B = s.Bm25B,
         };
         if (info.SnapshotAt is { } at)
         {
@@ -137,7 +140,8 @@ internal static class ProtoMapper
         Candidates = request.HasCandidates ? Int("candidates", request.Candidates) : null,
         Fusion = ToFusion(request.Fusion),
         Explain = request.Explain,
-        Bm25 = new Search.Lexical.Bm25(request.HasBm25K1 ? request.Bm25K1 : Search.Lexical.Bm25.Default.K1, request.HasBm25B ? request.Bm25B : Search.Lexical.Bm25.Default.B),
+        Bm25K1 = request.HasBm25K1 ? request.Bm25K1 : null,
+        Bm25B = request.HasBm25B ? request.Bm25B : null,
     };
 
     public static QueryMode ToMode(string mode) => mode switch

@@ -41,4 +41,15 @@ public sealed record CollectionSettings
 
     /// <summary>The model graph the vectors came from: <c>fp32</c> or <c>int8</c>; records written before it existed read as <c>fp32</c>.</summary>
     public string ModelPrecision { get; init; } = "fp32";
+    /// <summary>BM25's term-frequency saturation for the lexical leg; a record stored before it existed reads as 0.9.</summary>
+    public double Bm25K1 { get; init; } = DefaultBm25K1;
+
+    /// <summary>BM25's length normalisation for the lexical leg; a record stored before it existed reads as 0.4.</summary>
+    public double Bm25B { get; init; } = DefaultBm25B;
+
+    /// <summary>k1 when a collection sets none: the value issue 9's Korean paraphrase-retrieval measurements used.</summary>
+    public const double DefaultBm25K1 = 0.9;
+
+    /// <summary>b when a collection sets none.</summary>
+    public const double DefaultBm25B = 0.4;
 }
