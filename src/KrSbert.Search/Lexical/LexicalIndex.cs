@@ -80,7 +80,8 @@ internal sealed class LexicalIndex : IDerivedIndex
 
     /// <summary>
     /// The best-scoring chunk of each of the top <paramref name="count"/> documents for <paramref name="queryTerms"/>,
-    /// best first (ties by chunk key), scoring every chunk that holds a query term and passes <paramref name="filter"/>.
+    /// best first (ties by chunk key), plus any documents tied with the last, scoring every chunk that holds a query
+    /// term and passes <paramref name="filter"/>.
     /// </summary>
     public List<(ulong Key, float Score)> Search(IReadOnlyCollection<string> queryTerms, int count, Bm25 bm25, Func<ulong, bool>? filter)
     {
@@ -121,12 +122,15 @@ internal sealed class LexicalIndex : IDerivedIndex
             }
         }
 
-        return best.Values
-            .OrderByDescending(h => h.Score)
-            .ThenBy(h => h.Key)
-            .Take(count)
-            .Select(h => (h.Key, (float)h.Score))
-            .ToList();
+        // Documents tied (in the reported score) with the last one come too, so the caller can break ties by document id.
+        var ranked = best.Values.Select(h => (h.Key, Score: (float)h.Score)).OrderByDescending(h => h.Score).ThenBy(h => h.Key).ToList();
+        int end = Math.Min(count, ranked.Count);
+        while (end < ranked.Count && ranked[end].Score == ranked[end - 1].Score)
+        {
+            end++;
+        }
+
+        return ranked[..end];
     }
 
     /// <summary>The distinct terms of a query, in first-seen order.</summary>
