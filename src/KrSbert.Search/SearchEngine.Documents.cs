@@ -157,7 +157,7 @@ public sealed partial class SearchEngine
         return _store.GetDocuments(collection, ids, withVectors);
     }
 
-    private async Task<BatchResult> WriteAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken)
+    private async Task<BatchResult> WriteAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken, long sourceSequence = 0)
     {
         CommittedBatch committed;
         using (CollectionLease lease = await target.LockAsync(cancellationToken).ConfigureAwait(false))
@@ -168,7 +168,9 @@ public sealed partial class SearchEngine
             }
 
             // Once the store has committed, the indexes must follow whatever the caller's token says.
-            committed = await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
+            committed = sourceSequence > 0
+                ? await _store.ApplySourceBatchCommittedAsync(target.Name, writes, sourceSequence, cancellationToken).ConfigureAwait(false)
+                : await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
             target.Apply(lease, new IndexBatch(committed.Result, writes), committed.Result.Collection);
             ScheduleBackground(lease);
         }
