@@ -1,6 +1,6 @@
 using KrSbert.Cluster.Aliases;
 using KrSbert.Cluster.Consistency;
-using KrSbert.Cluster.Log;
+using KrSbert.Cluster.WriteLog;
 using KrSbert.Search;
 using KrSbert.Storage.Documents;
 

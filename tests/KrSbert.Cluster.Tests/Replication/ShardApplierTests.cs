@@ -1,7 +1,7 @@
 using KrSbert.Cluster.Aliases;
-using KrSbert.Cluster.Log;
+using KrSbert.Cluster.WriteLog;
 using KrSbert.Cluster.Replication;
-using KrSbert.Cluster.Tests.Log;
+using KrSbert.Cluster.Tests.WriteLog;
 using KrSbert.Search;
 using KrSbert.Search.Collections;
 using KrSbert.Search.Documents;

@@ -1,4 +1,4 @@
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>What a log row does to its document. The numbers are stored in <c>krs_log.op</c>; they never change.</summary>
 public enum LogOperation : short

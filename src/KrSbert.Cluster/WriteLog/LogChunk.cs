@@ -1,4 +1,4 @@
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>
 /// One embedded chunk of a logged document: where it lies in the text, the token ids the router embedded and the

@@ -1,7 +1,7 @@
 using KrSbert.Cluster.Aliases;
 using Npgsql;
 
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 public sealed partial class PostgresWriteLog
 {

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 public sealed partial class PostgresWriteLog
 {

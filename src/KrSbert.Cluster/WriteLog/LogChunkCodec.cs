@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>
 /// The bytes of <c>krs_log.chunks</c>: a format byte (1), the chunk count, then per chunk its start, end, token

@@ -1,4 +1,4 @@
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>
 /// A shard snapshot the builder wrote and registered: it holds every change of its shard up to and including

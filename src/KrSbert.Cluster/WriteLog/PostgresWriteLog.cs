@@ -4,7 +4,7 @@ using KrSbert.Cluster.Aliases;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>
 /// The cluster's durable, ordered write log in PostgreSQL, and its source of truth: per collection version and
@@ -133,6 +133,9 @@ public sealed partial class PostgresWriteLog
 
         return records;
     }
+
+    /// <summary>Starts LISTENing for append notices on a connection of its own, which the listener owns.</summary>
+    public Task<LogListener> ListenAsync(CancellationToken cancellationToken = default) => LogListener.StartAsync(_dataSource, cancellationToken);
 
     /// <summary>The last sequence appended to a shard (0 before the first append).</summary>
     public async Task<long> HeadAsync(CollectionVersion version, int shard, CancellationToken cancellationToken = default)

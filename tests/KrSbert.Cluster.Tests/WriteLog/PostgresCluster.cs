@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace KrSbert.Cluster.Tests.Log;
+namespace KrSbert.Cluster.Tests.WriteLog;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster (Debian's postgresql 15) in a temporary folder on a free loopback port, removed

@@ -1,4 +1,4 @@
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>
 /// A reader asked for log rows that compaction has removed: it is behind every snapshot and must load one, then

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>
 /// What an append announces on <see cref="PostgresWriteLog.NotificationChannel"/> after its commit, so replicas that

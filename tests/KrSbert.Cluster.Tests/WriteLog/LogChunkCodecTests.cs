@@ -1,6 +1,6 @@
-using KrSbert.Cluster.Log;
+using KrSbert.Cluster.WriteLog;
 
-namespace KrSbert.Cluster.Tests.Log;
+namespace KrSbert.Cluster.Tests.WriteLog;
 
 public class LogChunkCodecTests
 {

@@ -1,8 +1,8 @@
 using KrSbert.Cluster.Aliases;
-using KrSbert.Cluster.Log;
+using KrSbert.Cluster.WriteLog;
 using Npgsql;
 
-namespace KrSbert.Cluster.Tests.Log;
+namespace KrSbert.Cluster.Tests.WriteLog;
 
 [Collection(PostgresTests.Name)]
 public sealed class PostgresWriteLogTests(PostgresCluster cluster)

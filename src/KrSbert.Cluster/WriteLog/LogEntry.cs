@@ -1,4 +1,4 @@
-namespace KrSbert.Cluster.Log;
+namespace KrSbert.Cluster.WriteLog;
 
 /// <summary>One document's change as the log keeps it: an upsert with everything a replica needs, or a tombstone.</summary>
 public sealed record LogEntry
