@@ -34,6 +34,7 @@ internal sealed class ClusterNode(
     private readonly ConcurrentDictionary<string, ShardApplier> _appliers = new(StringComparer.Ordinal);
     private readonly List<Task> _tailers = [];
     private readonly CancellationTokenSource _stopping = new();
+    private CancellationTokenSource? _linked;
     private NpgsqlDataSource? _dataSource;
     private PostgresWriteLog? _log;
     private Task _running = Task.CompletedTask;
@@ -58,7 +59,10 @@ internal sealed class ClusterNode(
             await RestoreSnapshotAsync(snapshots, cancellationToken).ConfigureAwait(false);
         }
 
-        _running = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        // The application stopping comes before any hosted service stops: the engine host closes the engine after it.
+        _linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, lifetime.ApplicationStopping);
+        CancellationToken stopping = _linked.Token;
+        _running = Task.Run(() => RunAsync(stopping), CancellationToken.None);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -75,6 +79,7 @@ internal sealed class ClusterNode(
 
     public async ValueTask DisposeAsync()
     {
+        _linked?.Dispose();
         _stopping.Dispose();
         if (_dataSource is not null)
         {
@@ -99,12 +104,24 @@ internal sealed class ClusterNode(
         }
 
         ConsistencyToken parsed = ConsistencyToken.Parse(token);
-        ShardApplier applier = _appliers.GetValueOrDefault(collection)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"This shard replica does not serve '{collection}'."));
         TimeSpan wait = deadline == DateTime.MaxValue ? TimeSpan.FromSeconds(30) : deadline - DateTime.UtcNow;
+        DateTime until = DateTime.UtcNow + wait;
         try
         {
-            await applier.Applied.WaitForAsync(parsed, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            // A version made to serve a moment ago is followed from the next alias read (within the poll interval).
+            ShardApplier? applier;
+            while ((applier = _appliers.GetValueOrDefault(collection)) is null)
+            {
+                if (DateTime.UtcNow >= until)
+                {
+                    throw new ConsistencyDeadlineException(cluster.Value.Shard, parsed.SequenceFor(cluster.Value.Shard), 0, wait);
+                }
+
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+
+            TimeSpan left = until - DateTime.UtcNow;
+            await applier.Applied.WaitForAsync(parsed, left > TimeSpan.Zero ? left : TimeSpan.Zero, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
         catch (ConsistencyDeadlineException e)
         {
@@ -196,8 +213,9 @@ internal sealed class ClusterNode(
                 await Task.Delay(poll, stopping).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
+            // Stopping: the engine may already be closed under the loop.
         }
         catch (Exception e)
         {
@@ -240,7 +258,7 @@ internal sealed class ClusterNode(
             var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
             lock (_tailers)
             {
-                _tailers.Add(Task.Run(() => tailer.RunAsync(stopping), CancellationToken.None));
+                _tailers.Add(Task.Run(() => TailAsync(tailer, stopping), CancellationToken.None));
             }
         }
 
@@ -248,6 +266,24 @@ internal sealed class ClusterNode(
         {
             _caughtUp = true;
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+        }
+    }
+
+    /// <summary>Tails until stopping; a tailer that fails (the log compacted past this replica) stops the replica, which must not serve a shard it no longer follows.</summary>
+    private async Task TailAsync(ShardTailer tailer, CancellationToken stopping)
+    {
+        try
+        {
+            await tailer.RunAsync(stopping).ConfigureAwait(false);
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Server.Log.ClusterFailed(logger, Role.ToString(), e);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
         }
     }
 

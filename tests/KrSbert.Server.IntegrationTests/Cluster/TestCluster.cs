@@ -1,0 +1,80 @@
+using KrSbert.Cluster.Tests.WriteLog;
+using Npgsql;
+
+namespace KrSbert.Server.IntegrationTests.Cluster;
+
+/// <summary>
+/// A real cluster on loopback ports: shard replicas and a router, each a KrSbert server in this process
+/// (<see cref="TestServer"/>, the embedded model), over a PostgreSQL database of their own.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _database;
+
+    private TestCluster(NpgsqlDataSource database, TestServer?[][] replicas, TestServer router)
+    {
+        (_database, Replicas, Router) = (database, replicas, router);
+    }
+
+    /// <summary>Per shard, its replicas (null once stopped).</summary>
+    public TestServer?[][] Replicas { get; }
+
+    public TestServer Router { get; }
+
+    public static async Task<TestCluster> StartAsync(PostgresCluster postgres, int shards, int replicasPerShard)
+    {
+        NpgsqlDataSource database = await postgres.CreateDatabaseAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var replicas = new TestServer?[shards][];
+        for (int shard = 0; shard < shards; shard++)
+        {
+            replicas[shard] = new TestServer?[replicasPerShard];
+            for (int r = 0; r < replicasPerShard; r++)
+            {
+                replicas[shard][r] = await TestServer.StartAsync(new()
+                {
+                    ["KrSbert:Cluster:Role"] = "shard",
+                    ["KrSbert:Cluster:Postgres"] = database.ConnectionString,
+                    ["KrSbert:Cluster:ShardCount"] = $"{shards}",
+                    ["KrSbert:Cluster:Shard"] = $"{shard}",
+                    ["KrSbert:Cluster:PollMilliseconds"] = "200",
+                }).WaitAsync(TimeSpan.FromSeconds(90));
+            }
+        }
+
+        var router = new Dictionary<string, string?>
+        {
+            ["KrSbert:Cluster:Role"] = "router",
+            ["KrSbert:Cluster:Postgres"] = database.ConnectionString,
+            ["KrSbert:Cluster:ShardCount"] = $"{shards}",
+            ["KrSbert:Cluster:PollMilliseconds"] = "200",
+        };
+        for (int shard = 0; shard < shards; shard++)
+        {
+            router[$"KrSbert:Cluster:ShardAddresses:{shard}"] = string.Join(",", replicas[shard].Select(r => $"http://127.0.0.1:{r!.Port}"));
+        }
+
+        return new TestCluster(database, replicas, await TestServer.StartAsync(router).WaitAsync(TimeSpan.FromSeconds(90)));
+    }
+
+    /// <summary>Stops one replica as a crash or an eviction would take it away.</summary>
+    public async Task StopReplicaAsync(int shard, int replica)
+    {
+        TestServer server = Replicas[shard][replica] ?? throw new InvalidOperationException($"replica {replica} of shard {shard} is already stopped.");
+        Replicas[shard][replica] = null;
+        await server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(90));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Router.DisposeAsync();
+        foreach (TestServer? replica in Replicas.SelectMany(r => r))
+        {
+            if (replica is not null)
+            {
+                await replica.DisposeAsync();
+            }
+        }
+
+        await _database.DisposeAsync();
+    }
+}
