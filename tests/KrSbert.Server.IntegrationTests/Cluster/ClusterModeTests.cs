@@ -123,6 +123,68 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
         Assert.Equal(onShard0, partial.Hits.Select(h => h.Id).Order(StringComparer.Ordinal));
     }
 
+    [PostgresFact]
+    public async Task A_builder_publishes_every_shard_and_a_new_replica_restores_its_snapshot_then_reads_the_log_after_it()
+    {
+        string snapshots = Path.Combine(Path.GetTempPath(), "krsbert-cluster-snapshots-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using TestCluster cluster = await TestCluster.StartAsync(postgres, shards: 2, replicasPerShard: 1).WaitAsync(Timeout);
+            var router = Clients(cluster.Router);
+            await router.Collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+            var request = new UpsertRequest { Collection = "docs" };
+            request.Documents.AddRange(Enumerable.Range(0, 20).Select(n => new Document { Id = $"d{n:D2}", Text = $"{s_subjects[n % 8]} {s_predicates[(n / 8) % 8]}." }));
+            await router.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
+
+            // The builder runs once and stops itself; its snapshots are registered in the log.
+            var version = new KrSbert.Cluster.Aliases.CollectionVersion("docs", 1, 2);
+            KrSbert.Cluster.WriteLog.PostgresWriteLog log = await KrSbert.Cluster.WriteLog.PostgresWriteLog.OpenAsync(cluster.Database).WaitAsync(Timeout);
+            var builderSettings = new Dictionary<string, string?>
+            {
+                ["KrSbert:Cluster:Role"] = "builder",
+                ["KrSbert:Cluster:Postgres"] = cluster.Database.ConnectionString,
+                ["KrSbert:Cluster:ShardCount"] = "2",
+                ["KrSbert:Cluster:SnapshotDirectory"] = snapshots,
+            };
+            await using (TestServer builder = await TestServer.StartAsync(builderSettings).WaitAsync(Timeout))
+            {
+                using var deadline = new CancellationTokenSource(Timeout);
+                while ((await log.SnapshotsAsync(version, 1, deadline.Token)).Count == 0)
+                {
+                    await Task.Delay(100, deadline.Token);
+                }
+            }
+
+            // Each shard's snapshot holds its whole log as the builder found it.
+            for (int shard = 0; shard < 2; shard++)
+            {
+                var registered = await log.SnapshotsAsync(version, shard).WaitAsync(Timeout);
+                Assert.Equal(await log.HeadAsync(version, shard).WaitAsync(Timeout), Assert.Single(registered).Sequence);
+            }
+
+            // The log before the snapshots is gone: a replica can only start from them. One more write follows them.
+            await log.CompactAsync(version).WaitAsync(Timeout);
+            UpsertResponse after = await router.Documents.UpsertAsync(new UpsertRequest { Collection = "docs", Documents = { new Document { Id = "late", Text = "A late arrival at the station." } } }).ResponseAsync.WaitAsync(Timeout);
+            int lateShard = new ShardMap(2).ShardOf("late");
+            var settings = TestCluster.ShardSettings(cluster.Database.ConnectionString, 2, lateShard);
+            settings["KrSbert:Cluster:SnapshotDirectory"] = snapshots;
+            await using TestServer replica = await TestServer.StartAsync(settings).WaitAsync(Timeout);
+
+            QueryResponse all = await new Protos.V1.Search.SearchClient(replica.Channel).QueryAsync(
+                new QueryRequest { Collection = version.StoreName, Text = "station", TopK = 50, Exact = true, ConsistencyToken = after.ConsistencyToken },
+                deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+            string[] expected = [.. Enumerable.Range(0, 20).Select(n => $"d{n:D2}").Append("late").Where(id => new ShardMap(2).ShardOf(id) == lateShard).Order(StringComparer.Ordinal)];
+            Assert.Equal(expected, all.Hits.Select(h => h.Id).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            if (Directory.Exists(snapshots))
+            {
+                Directory.Delete(snapshots, recursive: true);
+            }
+        }
+    }
+
     private static (Collections.CollectionsClient Collections, Documents.DocumentsClient Documents, Protos.V1.Search.SearchClient Search) Clients(TestServer server) =>
         (new Collections.CollectionsClient(server.Channel), new Documents.DocumentsClient(server.Channel), new Protos.V1.Search.SearchClient(server.Channel));
 }

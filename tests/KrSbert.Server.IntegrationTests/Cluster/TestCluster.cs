@@ -21,6 +21,19 @@ public sealed class TestCluster : IAsyncDisposable
 
     public TestServer Router { get; }
 
+    /// <summary>The cluster's PostgreSQL database (the write log).</summary>
+    public NpgsqlDataSource Database => _database;
+
+    /// <summary>The settings of a replica of <paramref name="shard"/>.</summary>
+    public static Dictionary<string, string?> ShardSettings(string postgres, int shards, int shard) => new()
+    {
+        ["KrSbert:Cluster:Role"] = "shard",
+        ["KrSbert:Cluster:Postgres"] = postgres,
+        ["KrSbert:Cluster:ShardCount"] = $"{shards}",
+        ["KrSbert:Cluster:Shard"] = $"{shard}",
+        ["KrSbert:Cluster:PollMilliseconds"] = "200",
+    };
+
     public static async Task<TestCluster> StartAsync(PostgresCluster postgres, int shards, int replicasPerShard)
     {
         NpgsqlDataSource database = await postgres.CreateDatabaseAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -30,14 +43,7 @@ public sealed class TestCluster : IAsyncDisposable
             replicas[shard] = new TestServer?[replicasPerShard];
             for (int r = 0; r < replicasPerShard; r++)
             {
-                replicas[shard][r] = await TestServer.StartAsync(new()
-                {
-                    ["KrSbert:Cluster:Role"] = "shard",
-                    ["KrSbert:Cluster:Postgres"] = database.ConnectionString,
-                    ["KrSbert:Cluster:ShardCount"] = $"{shards}",
-                    ["KrSbert:Cluster:Shard"] = $"{shard}",
-                    ["KrSbert:Cluster:PollMilliseconds"] = "200",
-                }).WaitAsync(TimeSpan.FromSeconds(90));
+                replicas[shard][r] = await TestServer.StartAsync(ShardSettings(database.ConnectionString, shards, shard)).WaitAsync(TimeSpan.FromSeconds(90));
             }
         }
 
