@@ -34,6 +34,7 @@ internal sealed class ClusterNode(
     private readonly ConcurrentDictionary<string, ShardApplier> _appliers = new(StringComparer.Ordinal);
     private readonly List<Task> _tailers = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _opening = new(1, 1);
     private CancellationTokenSource? _linked;
     private NpgsqlDataSource? _dataSource;
     private PostgresWriteLog? _log;
@@ -42,8 +43,6 @@ internal sealed class ClusterNode(
 
     public ClusterRole Role { get; } = cluster.Value.ParsedRole;
 
-    /// <summary>The write log, once opened.</summary>
-    public PostgresWriteLog Log => Volatile.Read(ref _log) ?? throw new RpcException(new Status(StatusCode.Unavailable, "The router has not reached the write log's PostgreSQL yet; retry shortly."));
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -81,6 +80,7 @@ internal sealed class ClusterNode(
     {
         _linked?.Dispose();
         _stopping.Dispose();
+        _opening.Dispose();
         if (_dataSource is not null)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
@@ -162,22 +162,46 @@ internal sealed class ClusterNode(
         }
     }
 
-    private async Task<PostgresWriteLog> OpenLogAsync(CancellationToken cancellationToken)
+    /// <summary>The write log, opened (its tables created when missing) by the first caller; a router's first request may be that caller.</summary>
+    /// <exception cref="NpgsqlException">PostgreSQL cannot be reached.</exception>
+    public async Task<PostgresWriteLog> OpenLogAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _log) is { } open)
         {
             return open;
         }
 
-        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(_dataSource!, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _log, log);
-        return log;
+        // One opener at a time: concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog.
+        await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _log) is { } opened)
+            {
+                return opened;
+            }
+
+            PostgresWriteLog log = await PostgresWriteLog.OpenAsync(_dataSource!, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _log, log);
+            return log;
+        }
+        finally
+        {
+            _opening.Release();
+        }
     }
 
     private async Task RunAsync(CancellationToken stopping)
     {
         try
         {
+            // The engine host starts after this service: wait for every hosted service to have started, so its
+            // opening is under way (Ready is its task) and its NOT_SERVING at start cannot land after our SERVING.
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            {
+                await started.Task.WaitAsync(stopping).ConfigureAwait(false);
+            }
+
             await host.Ready.WaitAsync(stopping).ConfigureAwait(false);
             if (host.OpenFailure is not null || lifetime.ApplicationStopping.IsCancellationRequested)
             {
@@ -233,7 +257,14 @@ internal sealed class ClusterNode(
             string store = aliases.Resolve(collection).StoreName;
             if (!engine.ListCollections().Any(c => c.Name == store))
             {
-                await engine.CreateCollectionAsync(new CollectionDefinition { Name = store }, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await engine.CreateCollectionAsync(new CollectionDefinition { Name = store }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Storage.Collections.CollectionExistsException)
+                {
+                    // A router request made it first.
+                }
             }
         }
     }

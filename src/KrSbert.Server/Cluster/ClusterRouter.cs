@@ -33,7 +33,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     public async Task<Protos.V1.CollectionInfo> CreateAsync(CreateCollectionRequest request, CancellationToken cancellationToken)
     {
         var version = new CollectionVersion(request.Name, 1, cluster.Value.ShardCount);
-        AliasTable aliases = await Unavailable(() => node.Log.ReadAliasesAsync(cancellationToken)).ConfigureAwait(false);
+        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         if (aliases.Find(request.Name) is not null)
         {
             throw new CollectionExistsException(request.Name);
@@ -43,7 +43,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128) with { Name = version.StoreName };
         var info = engine.ListCollections().FirstOrDefault(c => c.Name == version.StoreName)
             ?? await engine.CreateCollectionAsync(definition, cancellationToken).ConfigureAwait(false);
-        await Unavailable(() => node.Log.SetAliasAsync(version, cancellationToken)).ConfigureAwait(false);
+        await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).SetAliasAsync(version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(info);
         proto.Name = request.Name;
         return proto;
@@ -138,15 +138,31 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
 
     private async Task<CollectionVersion> ResolveAsync(string collection, CancellationToken cancellationToken)
     {
-        AliasTable aliases = await Unavailable(() => node.Log.ReadAliasesAsync(cancellationToken)).ConfigureAwait(false);
-        return aliases.Resolve(collection);
+        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        CollectionVersion version = aliases.Resolve(collection);
+        var engine = host.Engine;
+        if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
+        {
+            // Made to serve through another router a moment ago: the local collection that embeds for it comes now, not at the next alias read.
+            try
+            {
+                await engine.CreateCollectionAsync(new Search.Collections.CollectionDefinition { Name = version.StoreName }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CollectionExistsException)
+            {
+                // Another request or the alias poll made it first.
+            }
+        }
+
+        return version;
     }
 
     private async Task<ConsistencyToken> AppendAsync(CollectionVersion version, IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken)
     {
         try
         {
-            return await new ShardedLogWriter(node.Log).AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+            PostgresWriteLog log = await Unavailable(() => node.OpenLogAsync(cancellationToken)).ConfigureAwait(false);
+            return await new ShardedLogWriter(log).AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
         }
         catch (ShardWriteException e)
         {

@@ -17,19 +17,20 @@ internal sealed class ShardReplicaDirectory : IDisposable
     private readonly Uri[][] _configured;
     private readonly int _maxMessageBytes;
     private readonly ConcurrentDictionary<string, GrpcShardReplica> _replicas = new(StringComparer.Ordinal);
-    private readonly (DateTime At, IReadOnlyList<IShardReplica<ShardQuery>> Replicas)?[] _resolved;
+    // Entries are replaced whole (a reference), so a query reading one while another refreshes it never sees half of each.
+    private readonly Resolved?[] _resolved;
 
     public ShardReplicaDirectory(IOptions<ClusterOptions> cluster, IOptions<ServerOptions> server)
     {
         _configured = [.. cluster.Value.ShardAddresses.Select(a => a.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToArray())];
-        _resolved = new (DateTime, IReadOnlyList<IShardReplica<ShardQuery>>)?[_configured.Length];
+        _resolved = new Resolved?[_configured.Length];
         _maxMessageBytes = server.Value.Limits.MaxMessageBytes;
     }
 
     /// <summary>The replicas of <paramref name="shard"/> as DNS lists them now (cached for a few seconds).</summary>
     public async ValueTask<IReadOnlyList<IShardReplica<ShardQuery>>> ReplicasAsync(int shard, CancellationToken cancellationToken)
     {
-        if (_resolved[shard] is { } cached && DateTime.UtcNow - cached.At < Refresh)
+        if (Volatile.Read(ref _resolved[shard]) is { } cached && DateTime.UtcNow - cached.At < Refresh)
         {
             return cached.Replicas;
         }
@@ -63,7 +64,7 @@ internal sealed class ShardReplicaDirectory : IDisposable
             }
         }
 
-        _resolved[shard] = (DateTime.UtcNow, replicas);
+        Volatile.Write(ref _resolved[shard], new Resolved(DateTime.UtcNow, replicas));
         return replicas;
     }
 
@@ -74,4 +75,6 @@ internal sealed class ShardReplicaDirectory : IDisposable
             replica.Dispose();
         }
     }
+
+    private sealed record Resolved(DateTime At, IReadOnlyList<IShardReplica<ShardQuery>> Replicas);
 }

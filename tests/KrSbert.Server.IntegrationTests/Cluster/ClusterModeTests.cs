@@ -168,7 +168,7 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
             int lateShard = new ShardMap(2).ShardOf("late");
             var settings = TestCluster.ShardSettings(cluster.Database.ConnectionString, 2, lateShard);
             settings["KrSbert:Cluster:SnapshotDirectory"] = snapshots;
-            await using TestServer replica = await TestServer.StartAsync(settings).WaitAsync(Timeout);
+            await using TestServer replica = await TestCluster.StartReplicaAsync(settings).WaitAsync(Timeout);
 
             QueryResponse all = await new Protos.V1.Search.SearchClient(replica.Channel).QueryAsync(
                 new QueryRequest { Collection = version.StoreName, Text = "station", TopK = 50, Exact = true, ConsistencyToken = after.ConsistencyToken },

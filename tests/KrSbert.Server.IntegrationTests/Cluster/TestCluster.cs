@@ -1,3 +1,4 @@
+using Grpc.Health.V1;
 using KrSbert.Cluster.Tests.WriteLog;
 using Npgsql;
 
@@ -43,7 +44,7 @@ public sealed class TestCluster : IAsyncDisposable
             replicas[shard] = new TestServer?[replicasPerShard];
             for (int r = 0; r < replicasPerShard; r++)
             {
-                replicas[shard][r] = await TestServer.StartAsync(ShardSettings(database.ConnectionString, shards, shard)).WaitAsync(TimeSpan.FromSeconds(90));
+                replicas[shard][r] = await StartReplicaAsync(ShardSettings(database.ConnectionString, shards, shard));
             }
         }
 
@@ -60,6 +61,20 @@ public sealed class TestCluster : IAsyncDisposable
         }
 
         return new TestCluster(database, replicas, await TestServer.StartAsync(router).WaitAsync(TimeSpan.FromSeconds(90)));
+    }
+
+    /// <summary>Starts a shard replica and waits until it reports ready (caught up with its log), as a readiness probe would.</summary>
+    public static async Task<TestServer> StartReplicaAsync(Dictionary<string, string?> settings)
+    {
+        TestServer replica = await TestServer.StartAsync(settings).WaitAsync(TimeSpan.FromSeconds(90));
+        var health = new Health.HealthClient(replica.Channel);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while ((await health.CheckAsync(new HealthCheckRequest(), cancellationToken: deadline.Token)).Status != HealthCheckResponse.Types.ServingStatus.Serving)
+        {
+            await Task.Delay(50, deadline.Token);
+        }
+
+        return replica;
     }
 
     /// <summary>Stops one replica as a crash or an eviction would take it away.</summary>
