@@ -62,4 +62,30 @@ public sealed class UnreachableWriteLogTests
         Assert.Equal([StatusCode.Unavailable, StatusCode.Unavailable, StatusCode.Unavailable], new[] { create.StatusCode, upsert.StatusCode, query.StatusCode });
         Assert.All([create, upsert, query], e => Assert.Contains("PostgreSQL", e.Status.Detail, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_router_answers_the_rpcs_it_does_not_route_yet_unimplemented_instead_of_reading_its_empty_local_store()
+    {
+        await using TestServer router = await TestServer.StartAsync(new()
+        {
+            ["KrSbert:Cluster:Role"] = "router",
+            ["KrSbert:Cluster:Postgres"] = Unreachable,
+            ["KrSbert:Cluster:ShardCount"] = "1",
+            ["KrSbert:Cluster:ShardAddresses:0"] = $"http://127.0.0.1:{TestServer.FreePort()}",
+        }).WaitAsync(Timeout);
+        var documents = new Documents.DocumentsClient(router.Channel);
+
+        RpcException get = await Assert.ThrowsAsync<RpcException>(() => documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { "a" } }).ResponseAsync).WaitAsync(Timeout);
+        RpcException byFilter = await Assert.ThrowsAsync<RpcException>(() => documents.DeleteAsync(new DeleteDocumentsRequest
+        {
+            Collection = "docs",
+            Filter = new Filter { Must = { new Condition { Key = "lang", AnyOf = { "ko" } } } },
+        }).ResponseAsync).WaitAsync(Timeout);
+        RpcException batch = await Assert.ThrowsAsync<RpcException>(() => new Protos.V1.Search.SearchClient(router.Channel)
+            .QueryBatchAsync(new QueryBatchRequest { Queries = { new QueryRequest { Collection = "docs", Text = "a" } } }).ResponseAsync).WaitAsync(Timeout);
+
+        Assert.Equal([StatusCode.Unimplemented, StatusCode.Unimplemented, StatusCode.Unimplemented], new[] { get.StatusCode, byFilter.StatusCode, batch.StatusCode });
+        Assert.Contains("Get is not supported by a cluster router", get.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("delete by filter", byFilter.Status.Detail, StringComparison.Ordinal);
+    }
 }
