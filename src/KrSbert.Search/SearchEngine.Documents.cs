@@ -183,9 +183,9 @@ public sealed partial class SearchEngine
         return _store.GetDocuments(collection, ids, withVectors);
     }
 
-    private async Task<BatchResult> WriteAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken)
+    private async Task<BatchResult> WriteAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken, long sourceSequence = 0)
     {
-        CommittedBatch committed = await WriteCommittedAsync(target, writes, cancellationToken).ConfigureAwait(false);
+        CommittedBatch committed = await WriteCommittedAsync(target, writes, cancellationToken, sourceSequence).ConfigureAwait(false);
 
         // The caller is answered once the commit is on disk; waiting outside the lock lets the collection's
         // next writers commit meanwhile and share the same fsync.
@@ -194,7 +194,7 @@ public sealed partial class SearchEngine
     }
 
     /// <summary>Commits and indexes a batch and answers before the commit is on disk, with the task that says when it is.</summary>
-    private async Task<CommittedBatch> WriteCommittedAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken)
+    private async Task<CommittedBatch> WriteCommittedAsync(OpenCollection target, List<DocumentWrite> writes, CancellationToken cancellationToken, long sourceSequence = 0)
     {
         using CollectionLease lease = await target.LockAsync(cancellationToken).ConfigureAwait(false);
         if (target.IsClosed)
@@ -203,7 +203,9 @@ public sealed partial class SearchEngine
         }
 
         // Once the store has committed, the indexes must follow whatever the caller's token says.
-        CommittedBatch committed = await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
+        CommittedBatch committed = sourceSequence > 0
+            ? await _store.ApplySourceBatchCommittedAsync(target.Name, writes, sourceSequence, cancellationToken).ConfigureAwait(false)
+            : await _store.ApplyBatchCommittedAsync(target.Name, writes, cancellationToken).ConfigureAwait(false);
         target.Apply(lease, new IndexBatch(committed.Result, writes), committed.Result.Collection);
         ScheduleBackground(lease);
         return committed;

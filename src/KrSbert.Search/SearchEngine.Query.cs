@@ -60,13 +60,14 @@ public sealed partial class SearchEngine
         IReadOnlyCollection<string> terms = request.Mode != QueryMode.Dense && request.Text is { } text ? LexicalIndex.QueryTerms(text) : [];
         List<(Found Found, CatalogEntry Entry)> documents = target.Read((index, lexical) =>
         {
+            DocumentCatalog catalog = target.Catalog;
             List<Found> found = request.Mode switch
             {
-                QueryMode.Dense => DenseLeg(index, query!, request, request.TopK, filter),
-                QueryMode.Lexical => LexicalLeg(lexical, terms, request.TopK, request.Bm25Within(lexical.Bm25), filter),
+                QueryMode.Dense => DenseLeg(index, catalog, query!, request, request.TopK, filter),
+                QueryMode.Lexical => LexicalLeg(lexical, catalog, terms, request.TopK, request.Bm25Within(lexical.Bm25), filter),
                 _ => HybridFusion.Fuse(
-                    query is null ? [] : DenseLeg(index, query, request, Candidates(request), filter),
-                    LexicalLeg(lexical, terms, Candidates(request), request.Bm25Within(lexical.Bm25), filter),
+                    query is null ? [] : DenseLeg(index, catalog, query, request, Candidates(request), filter),
+                    LexicalLeg(lexical, catalog, terms, Candidates(request), request.Bm25Within(lexical.Bm25), filter),
                     request.Fusion,
                     request.TopK),
             };
@@ -74,7 +75,7 @@ public sealed partial class SearchEngine
             var entries = new List<(Found, CatalogEntry)>(found.Count);
             foreach (Found d in found)
             {
-                if ((request.ScoreThreshold is not { } threshold || d.Score >= threshold) && target.Catalog.Get(d.Document) is { } entry)
+                if ((request.ScoreThreshold is not { } threshold || d.Score >= threshold) && catalog.Get(d.Document) is { } entry)
                 {
                     entries.Add((d, entry));
                 }
@@ -94,30 +95,36 @@ public sealed partial class SearchEngine
     private static int Candidates(SearchRequest request) =>
         Math.Min(request.Candidates ?? Math.Max(4 * request.TopK, 100), HnswOptions.MaxExpansion);
 
-    private static List<Found> DenseLeg(HnswIndex index, float[] query, SearchRequest request, int wanted, Func<ulong, bool>? filter)
+    private static List<Found> DenseLeg(HnswIndex index, DocumentCatalog catalog, float[] query, SearchRequest request, int wanted, Func<ulong, bool>? filter)
     {
         List<(long Document, VectorHit Best)> found = request.Exact
             ? ExactDocuments(index, query, wanted, filter)
             : ApproximateDocuments(index, query, wanted, request.EfSearch, filter);
-        var documents = new List<Found>(found.Count);
-        for (int i = 0; i < found.Count; i++)
-        {
-            (long document, VectorHit best) = found[i];
-            documents.Add(new Found(document, best.Key, best.Score, new LegScore(i + 1, best.Score), null));
-        }
-
-        return documents;
+        return Ranked(catalog, found.Select(d => (d.Document, d.Best.Key, d.Best.Score)), wanted, dense: true);
     }
 
-    private static List<Found> LexicalLeg(LexicalIndex index, IReadOnlyCollection<string> terms, int wanted, Bm25 bm25, Func<ulong, bool>? filter) =>
-        index.Search(terms, wanted, bm25, filter)
-            .Select((h, i) => new Found(DocumentKeys.DocumentKey(h.Key), h.Key, h.Score, null, new LegScore(i + 1, h.Score)))
+    private static List<Found> LexicalLeg(LexicalIndex index, DocumentCatalog catalog, IReadOnlyCollection<string> terms, int wanted, Bm25 bm25, Func<ulong, bool>? filter) =>
+        Ranked(catalog, index.Search(terms, wanted, bm25, filter).Select(h => (DocumentKeys.DocumentKey(h.Key), h.Key, h.Score)), wanted, dense: false);
+
+    /// <summary>
+    /// The top <paramref name="wanted"/> of a leg's documents by score, then document id (ordinal): the order a router
+    /// merging shards reproduces, which the internal key (assigned per store) cannot give. The leg hands in the
+    /// documents tied with its last one, so the cut at <paramref name="wanted"/> falls by id too.
+    /// </summary>
+    private static List<Found> Ranked(DocumentCatalog catalog, IEnumerable<(long Document, ulong ChunkKey, float Score)> documents, int wanted, bool dense) =>
+        documents
+            .Select(d => (d.Document, d.ChunkKey, d.Score, Id: catalog.Get(d.Document)?.Id))
+            .Where(d => d.Id is not null)
+            .OrderByDescending(d => d.Score)
+            .ThenBy(d => d.Id, StringComparer.Ordinal)
+            .Take(wanted)
+            .Select((d, i) => new Found(d.Document, d.Id!, d.ChunkKey, d.Score, dense ? new LegScore(i + 1, d.Score) : null, dense ? null : new LegScore(i + 1, d.Score)))
             .ToList();
 
     /// <summary>
-    /// Grows the chunk candidate count until k distinct documents are found; when the graph still comes up
-    /// short (fewer matching documents than k, removed entries in the graph, many chunks per document),
-    /// scores exactly, so a short answer always means fewer documents match.
+    /// Grows the chunk candidate count until k distinct documents are found (and the documents tied with the k-th,
+    /// so ids break the tie); when the graph still comes up short (fewer matching documents than k, removed entries
+    /// in the graph, many chunks per document), scores exactly, so a short answer always means fewer documents match.
     /// </summary>
     private static List<(long Document, VectorHit Best)> ApproximateDocuments(HnswIndex index, float[] query, int wanted, int? efSearch, Func<ulong, bool>? filter)
     {
@@ -127,11 +134,15 @@ public sealed partial class SearchEngine
             return [];
         }
 
-        for (int candidates = Math.Min(wanted, limit); ; candidates = Math.Min(candidates * 4, limit))
+        // One chunk beyond k shows whether the k-th document's score goes on in a tie.
+        for (int candidates = Math.Min(wanted + 1, limit); ; candidates = Math.Min(candidates * 4, limit))
         {
             VectorHit[] hits = index.Search(query, candidates, efSearch, filter);
-            List<(long, VectorHit)> documents = BestPerDocument(hits, wanted);
-            if (documents.Count >= wanted)
+            List<(long Document, VectorHit Best)> documents = BestPerDocument(hits, wanted);
+
+            // A full answer whose last hit ties with the last document may hide more of the tie, which ids must break.
+            bool tieMayGoOn = hits.Length == candidates && documents.Count > 0 && hits[^1].Score >= documents[^1].Best.Score;
+            if (documents.Count >= wanted && (!tieMayGoOn || candidates >= limit))
             {
                 return documents;
             }
@@ -152,6 +163,10 @@ public sealed partial class SearchEngine
         return BestPerDocument(hits, wanted);
     }
 
+    /// <summary>
+    /// The first <paramref name="wanted"/> documents of best-first chunk hits, plus any that tie with the last of
+    /// them, so the caller can break the tie by document id.
+    /// </summary>
     private static List<(long Document, VectorHit Best)> BestPerDocument(VectorHit[] hits, int wanted)
     {
         // Hits arrive best first, so a document's first hit is its best chunk.
@@ -159,14 +174,15 @@ public sealed partial class SearchEngine
         var documents = new List<(long, VectorHit)>(wanted);
         foreach (VectorHit hit in hits)
         {
+            if (documents.Count >= wanted && hit.Score < documents[^1].Item2.Score)
+            {
+                break;
+            }
+
             long document = DocumentKeys.DocumentKey(hit.Key);
             if (seen.Add(document))
             {
                 documents.Add((document, hit));
-                if (documents.Count == wanted)
-                {
-                    break;
-                }
             }
         }
 

@@ -40,7 +40,14 @@ public static partial class KrSbertServer
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<AccessInterceptor>();
         builder.Services.AddSingleton<HealthServiceImpl>();
+        builder.Services.AddOptions<ClusterOptions>().Bind(builder.Configuration.GetSection(ClusterOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
         builder.Services.AddSingleton<EngineHost>();
+        builder.Services.AddSingleton<Cluster.ClusterNode>();
+        builder.Services.AddSingleton<Cluster.ShardReplicaDirectory>();
+        builder.Services.AddSingleton<Cluster.ClusterRouter>();
+        // Before the engine host: a new shard replica restores its snapshot before the store opens.
+        builder.Services.AddHostedService(services => services.GetRequiredService<Cluster.ClusterNode>());
         builder.Services.AddHostedService(services => services.GetRequiredService<EngineHost>());
         builder.Services.AddGrpc(grpc =>
         {

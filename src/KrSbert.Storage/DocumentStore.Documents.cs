@@ -37,11 +37,21 @@ public sealed partial class DocumentStore
     /// <exception cref="ArgumentException">As for <see cref="ApplyBatchAsync"/>. Nothing is written.</exception>
     public async Task<CommittedBatch> ApplyBatchCommittedAsync(string collection, IReadOnlyList<DocumentWrite> batch, CancellationToken cancellationToken = default)
     {
-        (BatchResult result, Task durable) = await ApplyBatchCoreAsync(collection, batch, cancellationToken).ConfigureAwait(false);
+        (BatchResult result, Task durable) = await ApplyBatchCoreAsync(collection, batch, 0, cancellationToken).ConfigureAwait(false);
         return new CommittedBatch(result, durable);
     }
 
-    private Task<(BatchResult Result, Task Durable)> ApplyBatchCoreAsync(string collection, IReadOnlyList<DocumentWrite> batch, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    /// <exception cref="CollectionNotFoundException">No such collection.</exception>
+    /// <exception cref="ArgumentException">As for <see cref="ApplyBatchAsync"/>, or a source sequence below 1. Nothing is written.</exception>
+    public async Task<CommittedBatch> ApplySourceBatchCommittedAsync(string collection, IReadOnlyList<DocumentWrite> batch, long sourceSequence, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sourceSequence, 1);
+        (BatchResult result, Task durable) = await ApplyBatchCoreAsync(collection, batch, sourceSequence, cancellationToken).ConfigureAwait(false);
+        return new CommittedBatch(result, durable);
+    }
+
+    private Task<(BatchResult Result, Task Durable)> ApplyBatchCoreAsync(string collection, IReadOnlyList<DocumentWrite> batch, long sourceSequence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         foreach (DocumentWrite write in batch)
@@ -53,6 +63,12 @@ public sealed partial class DocumentStore
         {
             ILiteCollection<BsonDocument> collections = db.GetCollection(StoreSchema.Collections);
             CollectionRecord record = collections.FindById(collection) is { } c ? StoreSchema.ToCollection(c) : throw new CollectionNotFoundException(collection);
+            if (sourceSequence > 0 && sourceSequence <= record.SourceSequence)
+            {
+                // Read in the transaction that would write, so two deliveries of one batch cannot both apply it.
+                return new BatchResult([], [], record.Sequence, 0, 0, record);
+            }
+
             CheckVectors(batch, record.Settings.Dimension);
 
             int number = record.Number;
@@ -130,6 +146,7 @@ public sealed partial class DocumentStore
                 NextDocumentKey = nextKey,
                 DocumentCount = documentCount,
                 ChunkCount = chunkCount,
+                SourceSequence = Math.Max(record.SourceSequence, sourceSequence),
             };
             collections.Update(StoreSchema.ToBson(written));
             return new BatchResult(applied, operations, sequence, deleted, notFound, written);

@@ -74,4 +74,11 @@ public interface IDocumentStore : IDisposable
 
     /// <summary>Streams a consistent copy of the whole store to <paramref name="write"/> while it keeps serving.</summary>
     Task<StoreBackup> BackupAsync(Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies a batch from an outside ordered source (a cluster shard's write log) atomically with its last sequence
+    /// <paramref name="sourceSequence"/>: when the collection has already applied that sequence, nothing is written
+    /// and the result holds no changes, so a batch delivered twice is applied once.
+    /// </summary>
+    Task<CommittedBatch> ApplySourceBatchCommittedAsync(string collection, IReadOnlyList<DocumentWrite> batch, long sourceSequence, CancellationToken cancellationToken = default);
 }

@@ -39,7 +39,7 @@ internal static class StoreSchema
         return null;
     }
 
-    public static BsonDocument ToBson(CollectionRecord c) => new()
+    public static BsonDocument ToBson(CollectionRecord c) => WithSourceSequence(c, new()
     {
         ["_id"] = c.Name,
         ["number"] = c.Number,
@@ -63,7 +63,18 @@ internal static class StoreSchema
         ["model_precision"] = c.Settings.ModelPrecision,
         ["bm25_k1"] = c.Settings.Bm25K1,
         ["bm25_b"] = c.Settings.Bm25B,
-    };
+    });
+
+    /// <summary>A collection fed from a cluster log keeps the log's sequence; others store no such field, as before it existed.</summary>
+    private static BsonDocument WithSourceSequence(CollectionRecord c, BsonDocument d)
+    {
+        if (c.SourceSequence > 0)
+        {
+            d["source_seq"] = c.SourceSequence;
+        }
+
+        return d;
+    }
 
     public static CollectionRecord ToCollection(BsonDocument d) => new()
     {
@@ -93,6 +104,7 @@ internal static class StoreSchema
         ChunkCount = d["chunks"].AsInt64,
         NextDocumentKey = d["next_key"].AsInt64,
         SnapshotGeneration = d["snapshot"].AsInt64,
+        SourceSequence = d.TryGetValue("source_seq", out BsonValue source) ? source.AsInt64 : 0,
     };
 
     /// <summary>The document without vectors, which live in <see cref="Vectors"/> so catalog scans stay small.</summary>

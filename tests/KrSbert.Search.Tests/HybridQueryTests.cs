@@ -53,8 +53,8 @@ public class HybridQueryTests
 
         Assert.Equal([1L, 2L, 3L], HybridFusion.Fuse(Dense, [], fusion, 10).Select(f => f.Document));
         Assert.Equal([3L, 1L, 4L], HybridFusion.Fuse([], Lexical, fusion, 10).Select(f => f.Document));
-        // Equal lexical scores normalise to equal values; the leg's own rank still orders them.
-        List<Found> ties = [Leg(7, 2f, 1, dense: false), Leg(5, 2f, 2, dense: false), Leg(6, 2f, 3, dense: false)];
+        // Equal lexical scores normalise to equal values; document ids order them, as they ordered the leg.
+        List<Found> ties = [Leg(7, 2f, 1, dense: false, id: "a"), Leg(5, 2f, 2, dense: false, id: "b"), Leg(6, 2f, 3, dense: false, id: "c")];
         Assert.Equal([7L, 5L, 6L], HybridFusion.Fuse([], ties, fusion, 10).Select(f => f.Document));
     }
 
@@ -149,6 +149,6 @@ public class HybridQueryTests
         Assert.StartsWith(field + " is", e.Message);
     }
 
-    private static Found Leg(long document, float score, int rank, bool dense) =>
-        new(document, (ulong)document << 16, score, dense ? new LegScore(rank, score) : null, dense ? null : new LegScore(rank, score));
+    private static Found Leg(long document, float score, int rank, bool dense, string? id = null) =>
+        new(document, id ?? $"d{document}", (ulong)document << 16, score, dense ? new LegScore(rank, score) : null, dense ? null : new LegScore(rank, score));
 }

@@ -113,6 +113,34 @@ public sealed class StartupFailureTests : IDisposable
         Assert.Contains("in use by another process", result.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task An_unknown_cluster_role_is_one_line_naming_Role_and_exit_code_2(string host)
+    {
+        var result = await StartAsync(host, "--KrSbert:Cluster:Role=leader", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:Role 'leader' is not all (a single node), router, shard or builder.");
+    }
+
+    [Fact]
+    public async Task A_router_without_postgres_or_replica_addresses_is_one_line_naming_both_and_exit_code_2()
+    {
+        var result = await StartAsync("server", "--KrSbert:Cluster:Role=router", "--KrSbert:Cluster:ShardCount=2", "--KrSbert:Cluster:ShardAddresses:0=http://shard-0:50051",
+            "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:Postgres is empty; role router needs the write log's PostgreSQL connection string.");
+        Assert.Contains("KrSbert:Cluster:ShardAddresses names 1 shards; the router needs one entry per shard (2", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_shard_index_outside_the_shard_count_is_one_line_naming_Shard_and_exit_code_2()
+    {
+        var result = await StartAsync("server", "--KrSbert:Cluster:Role=shard", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:ShardCount=2", "--KrSbert:Cluster:Shard=2",
+            "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:Shard is 2; with 2 shards it must be 0 to 1.");
+    }
+
     [Fact]
     public async Task Serve_refuses_a_mistyped_option_instead_of_ignoring_it()
     {

@@ -67,6 +67,24 @@ public class StoreSchemaTests
     }
 
     [Fact]
+    public void A_collection_fed_from_a_cluster_log_appends_its_source_sequence_and_others_read_it_as_0()
+    {
+        var record = new CollectionRecord
+        {
+            Name = "faq", Number = 3, Settings = TemporaryStore.Settings(), CreatedAt = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Sequence = 9, DocumentCount = 5, ChunkCount = 6, NextDocumentKey = 7, SnapshotGeneration = 2, SourceSequence = 41,
+        };
+
+        BsonDocument bson = StoreSchema.ToBson(record);
+
+        Assert.EndsWith(",snapshot,model_precision,bm25_k1,bm25_b,source_seq", string.Join(',', bson.Keys), StringComparison.Ordinal);
+        Assert.Equal(41L, bson["source_seq"].AsInt64);
+        Assert.Equal(record, StoreSchema.ToCollection(bson));
+        bson.Remove("source_seq");
+        Assert.Equal(0, StoreSchema.ToCollection(bson).SourceSequence);
+    }
+
+    [Fact]
     public void Document_fields_and_the_vector_byte_layout_are_frozen()
     {
         BsonDocument bson = StoreSchema.ToBson("a", 5, 9, "text", new Dictionary<string, string> { ["k"] = "v" },

@@ -19,6 +19,9 @@ public sealed class PreparedUpsert
     /// <summary>Documents refused while preparing.</summary>
     public IReadOnlyList<DocumentFailure> Failures { get; }
 
+    /// <summary>The checked, chunked and embedded documents, in request order (a cluster router logs them instead of committing).</summary>
+    public IReadOnlyList<DocumentWrite> Documents => Writes;
+
     internal OpenCollection Target { get; }
 
     internal List<DocumentWrite> Writes { get; }

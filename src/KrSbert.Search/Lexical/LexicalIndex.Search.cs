@@ -6,7 +6,8 @@ internal sealed partial class LexicalIndex
 {
     /// <summary>
     /// The best-scoring chunk of each of the top <paramref name="count"/> documents for <paramref name="queryTerms"/>,
-    /// best first (ties by chunk key), scoring every chunk that holds a query term and passes <paramref name="filter"/>.
+    /// best first (ties by chunk key), plus any documents tied with the last, scoring every chunk that holds a query
+    /// term and passes <paramref name="filter"/>.
     /// </summary>
     /// <param name="queryTerms">Distinct terms (see <see cref="QueryTerms"/>).</param>
     /// <param name="count">Documents wanted.</param>
@@ -118,17 +119,22 @@ internal sealed partial class LexicalIndex
             }
 
             // Best first, so a document's first chunk is its best one (ties: the lower key, which sorts first).
+            // Documents tied (in the reported score) with the last one come too, so the caller can break ties by
+            // document id; when the heap ends inside such a tie, a larger bound finds the rest.
             var seen = new HashSet<long>();
             var found = new List<(ulong Key, float Score)>(Math.Min(count, best.Length));
+            float? cut = null;
             foreach ((ulong key, float score) in best)
             {
+                if (score < cut)
+                {
+                    return found;
+                }
+
                 if (seen.Add(Storage.Documents.DocumentKeys.DocumentKey(key)))
                 {
                     found.Add((key, score));
-                    if (found.Count == count)
-                    {
-                        return found;
-                    }
+                    cut ??= found.Count == count ? score : null;
                 }
             }
 

@@ -1,9 +1,9 @@
 namespace KrSbert.Search.Querying;
 
 /// <summary>
-/// Fuses a dense and a lexical ranking into one (each list best first, one entry per document). Ties in the fused
-/// score go to the better rank in either leg, then to the lower document key, so an empty leg leaves the other
-/// leg's order as it was.
+/// Fuses a dense and a lexical ranking into one (each list best first, ties by document id, one entry per document).
+/// Ties in the fused score go to the lower document id (ordinal), as everywhere in results, so an empty leg leaves
+/// the other leg's order as it was and shards merge to a single node's order.
 /// </summary>
 internal static class HybridFusion
 {
@@ -30,17 +30,14 @@ internal static class HybridFusion
                 double score = fusion.Method == FusionMethod.Rrf
                     ? Reciprocal(d, fusion.DenseWeight, fusion.RrfK) + Reciprocal(l, fusion.LexicalWeight, fusion.RrfK)
                     : (fusion.Alpha * Normalised(d, denseRange)) + ((1 - fusion.Alpha) * Normalised(l, lexicalRange));
-                int bestRank = Math.Min(d?.Dense?.Rank ?? int.MaxValue, l?.Lexical?.Rank ?? int.MaxValue);
-
                 // The hit shows the dense leg's best chunk when it has one: the chunk whose meaning matched.
                 Found chunk = d ?? l!;
-                return (Found: new Found(m.Key, chunk.ChunkKey, (float)score, d?.Dense, l?.Lexical), Score: score, BestRank: bestRank);
+                return new Found(m.Key, chunk.Id, chunk.ChunkKey, (float)score, d?.Dense, l?.Lexical);
             })
+            // The reported (single-precision) score orders, so the order a caller sees is the rule it can check.
             .OrderByDescending(f => f.Score)
-            .ThenBy(f => f.BestRank)
-            .ThenBy(f => f.Found.Document)
+            .ThenBy(f => f.Id, StringComparer.Ordinal)
             .Take(topK)
-            .Select(f => f.Found)
             .ToList();
     }
 

@@ -21,6 +21,7 @@ namespace KrSbert.Server.Hosting;
 /// </summary>
 public sealed class EngineHost(
     IOptions<ServerOptions> options,
+    IOptions<ClusterOptions> cluster,
     HealthServiceImpl health,
     ServerMetrics metrics,
     IHostApplicationLifetime lifetime,
@@ -169,7 +170,12 @@ public sealed class EngineHost(
             Volatile.Write(ref _engine, engine);
             engine.Store.WritesAvailableChanged += OnWritesAvailableChanged;
             OnWritesAvailableChanged(engine.Store, EventArgs.Empty);
-            health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+            // A shard replica is ready once it has caught up with its log (ClusterNode says so), not when its store opens.
+            if (cluster.Value.ParsedRole != ClusterRole.Shard)
+            {
+                health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+            }
+
             Log.Serving(_logger, engine.ListCollections().Count, _embedder.Model.Name);
         }
         catch (StoreUnreadableException e)

@@ -2,14 +2,20 @@ using Grpc.Core;
 using KrSbert.Protos.V1;
 using KrSbert.Server.Hosting;
 using KrSbert.Server.Mapping;
+using KrSbert.Server.Options;
 
 namespace KrSbert.Server.Services;
 
 /// <summary><c>krsbert.v1.Collections</c>: create, get, list, delete, rebuild.</summary>
-internal sealed class CollectionsService(EngineHost host) : Collections.CollectionsBase
+internal sealed class CollectionsService(EngineHost host, Cluster.ClusterNode node, IServiceProvider services) : Collections.CollectionsBase
 {
     public override async Task<CollectionInfo> Create(CreateCollectionRequest request, ServerCallContext context)
     {
+        if (node.Role == ClusterRole.Router)
+        {
+            return await services.GetRequiredService<Cluster.ClusterRouter>().CreateAsync(request, context.CancellationToken);
+        }
+
         var engine = host.Engine;
         var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128);
         var info = await engine.CreateCollectionAsync(definition, context.CancellationToken);

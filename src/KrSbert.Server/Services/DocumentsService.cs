@@ -11,10 +11,15 @@ using Microsoft.Extensions.Options;
 namespace KrSbert.Server.Services;
 
 /// <summary><c>krsbert.v1.Documents</c>: upsert (all or nothing), streaming ingest (per-document failures), get, delete.</summary>
-internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> options) : Documents.DocumentsBase
+internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> options, Cluster.ClusterNode node, IServiceProvider services) : Documents.DocumentsBase
 {
     public override async Task<UpsertResponse> Upsert(UpsertRequest request, ServerCallContext context)
     {
+        if (node.Role == ClusterRole.Router)
+        {
+            return await services.GetRequiredService<Cluster.ClusterRouter>().UpsertAsync(request, context.CancellationToken);
+        }
+
         var result = await host.Engine.UpsertAsync(request.Collection, request.Documents.Select(ProtoMapper.ToInput).ToList(), allOrNothing: true, context.CancellationToken);
         var response = new UpsertResponse { Sequence = (ulong)result.Sequence };
         response.Ids.AddRange(result.Ids);
@@ -23,6 +28,7 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
 
     public override async Task<IngestResponse> Ingest(IAsyncStreamReader<IngestRequest> requestStream, ServerCallContext context)
     {
+        SearchService.NotOnRouter(node);
         if (!await requestStream.MoveNext(context.CancellationToken))
         {
             return new IngestResponse();
@@ -40,6 +46,7 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
 
     public override Task<GetDocumentsResponse> Get(GetDocumentsRequest request, ServerCallContext context)
     {
+        SearchService.NotOnRouter(node);
         if (request.Ids.Count > options.Value.Limits.MaxDocumentsPerRequest)
         {
             throw new LimitExceededException("ids", request.Ids.Count, options.Value.Limits.MaxDocumentsPerRequest);
@@ -52,6 +59,11 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
 
     public override async Task<DeleteDocumentsResponse> Delete(DeleteDocumentsRequest request, ServerCallContext context)
     {
+        if (node.Role == ClusterRole.Router)
+        {
+            return await services.GetRequiredService<Cluster.ClusterRouter>().DeleteAsync(request, context.CancellationToken);
+        }
+
         bool byFilter = request.Filter is { Must.Count: > 0 };
         if (byFilter == request.Ids.Count > 0)
         {

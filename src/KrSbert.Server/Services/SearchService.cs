@@ -10,13 +10,27 @@ using Microsoft.Extensions.Options;
 namespace KrSbert.Server.Services;
 
 /// <summary><c>krsbert.v1.Search</c>: nearest neighbours by text or vector, alone or in a batch.</summary>
-internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> options) : Protos.V1.Search.SearchBase
+internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> options, Cluster.ClusterNode node, IServiceProvider services) : Protos.V1.Search.SearchBase
 {
-    public override async Task<QueryResponse> Query(QueryRequest request, ServerCallContext context) =>
-        ProtoMapper.ToProto(await host.Engine.SearchAsync(request.Collection, ProtoMapper.ToSearch(request), context.CancellationToken));
+    public override async Task<QueryResponse> Query(QueryRequest request, ServerCallContext context)
+    {
+        switch (node.Role)
+        {
+            case ClusterRole.Router:
+                return await services.GetRequiredService<Cluster.ClusterRouter>().QueryAsync(request, context);
+            case ClusterRole.Shard:
+                await node.BeforeShardQueryAsync(request.Collection, request.HasConsistencyToken ? request.ConsistencyToken : null, context.Deadline, context.CancellationToken);
+                break;
+            default:
+                break;
+        }
+
+        return ProtoMapper.ToProto(await host.Engine.SearchAsync(request.Collection, ProtoMapper.ToSearch(request), context.CancellationToken));
+    }
 
     public override async Task<QueryBatchResponse> QueryBatch(QueryBatchRequest request, ServerCallContext context)
     {
+        NotOnRouter(node);
         int limit = options.Value.Limits.MaxBatchItems;
         if (request.Queries.Count > limit)
         {
@@ -39,6 +53,15 @@ internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> opt
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new RequestItemException($"queries[{index}]", e);
+        }
+    }
+
+    /// <summary>RPCs the router does not scatter yet answer UNIMPLEMENTED rather than search its empty local collections.</summary>
+    internal static void NotOnRouter(Cluster.ClusterNode node, [System.Runtime.CompilerServices.CallerMemberName] string method = "")
+    {
+        if (node.Role == ClusterRole.Router)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, $"{method} is not supported by a cluster router yet."));
         }
     }
 }

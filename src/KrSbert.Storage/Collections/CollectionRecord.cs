@@ -29,4 +29,10 @@ public sealed record CollectionRecord
 
     /// <summary>The published index snapshot's generation, or 0 when none was saved.</summary>
     public required long SnapshotGeneration { get; init; }
+
+    /// <summary>
+    /// The last sequence of an outside ordered source (a cluster shard's write log) applied to this collection, 0 when
+    /// none: committed with each source batch, so applying a batch again changes nothing.
+    /// </summary>
+    public long SourceSequence { get; init; }
 }

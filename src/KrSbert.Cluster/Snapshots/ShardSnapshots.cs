@@ -1,0 +1,95 @@
+using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.WriteLog;
+using KrSbert.Search;
+using KrSbert.Storage;
+
+namespace KrSbert.Cluster.Snapshots;
+
+/// <summary>
+/// Shard snapshots in the single-node format (a store backup): a builder publishes one from an engine that holds
+/// a shard, and a new replica restores the newest before it catches up from the log. The collection record inside
+/// the backup carries the log sequence it applied, so a replica resumes exactly where its snapshot stops even when
+/// the registration (taken just before the copy) names an earlier sequence.
+/// </summary>
+public sealed class ShardSnapshots
+{
+    private readonly ISnapshotStore _store;
+    private readonly PostgresWriteLog _log;
+
+    /// <summary>Snapshots kept in <paramref name="store"/> and registered in <paramref name="log"/>.</summary>
+    public ShardSnapshots(ISnapshotStore store, PostgresWriteLog log)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(log);
+        (_store, _log) = (store, log);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="engine"/>'s store (holding <paramref name="shard"/> of <paramref name="version"/>) to the
+    /// snapshot store and registers it at the sequence the engine had applied when the copy began.
+    /// </summary>
+    public async Task<SnapshotRegistration> PublishAsync(SearchEngine engine, CollectionVersion version, int shard, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(version);
+        // Read before the copy: the copy holds at least this much, and compaction keeps everything after it.
+        long sequence = engine.SourceSequence(version.StoreName);
+        string staging = Path.Combine(Path.GetTempPath(), $"krsbert-shard-snapshot-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using (var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await engine.Store.BackupAsync((chunk, token) => file.WriteAsync(chunk, token), cancellationToken).ConfigureAwait(false);
+            }
+
+            SnapshotRegistration registration;
+            await using (var file = new FileStream(staging, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
+            {
+                registration = await _store.PutAsync(version, shard, sequence, file, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _log.RegisterSnapshotAsync(version, registration, cancellationToken).ConfigureAwait(false);
+            return registration;
+        }
+        finally
+        {
+            File.Delete(staging);
+        }
+    }
+
+    /// <summary>
+    /// Puts the newest registered snapshot of a shard in place as the database <paramref name="databasePath"/> (no
+    /// engine may hold it), after checking its SHA-256. Returns it, or null when the shard has none, so the replica
+    /// starts empty and reads the whole log.
+    /// </summary>
+    /// <exception cref="SnapshotVerificationException">The newest snapshot's bytes are missing or damaged.</exception>
+    public async Task<SnapshotRegistration?> RestoreNewestAsync(CollectionVersion version, int shard, string databasePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        IReadOnlyList<SnapshotRegistration> snapshots = await _log.SnapshotsAsync(version, shard, cancellationToken).ConfigureAwait(false);
+        if (snapshots.Count == 0)
+        {
+            return null;
+        }
+
+        SnapshotRegistration newest = snapshots[0];
+        string staging = Path.Combine(Path.GetTempPath(), $"krsbert-shard-restore-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using (Stream verified = await _store.OpenVerifiedAsync(newest, cancellationToken).ConfigureAwait(false))
+            await using (var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await verified.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+
+            // The restore checks the hash again on its own copy, so bytes changed after verification are caught too.
+            DocumentStore.Restore(staging, databasePath, Convert.ToHexStringLower(newest.Sha256));
+            return newest;
+        }
+        finally
+        {
+            File.Delete(staging);
+        }
+    }
+}

@@ -1,0 +1,344 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.Consistency;
+using KrSbert.Cluster.Replication;
+using KrSbert.Cluster.Snapshots;
+using KrSbert.Cluster.WriteLog;
+using KrSbert.Search;
+using KrSbert.Search.Collections;
+using KrSbert.Server.Hosting;
+using KrSbert.Server.Options;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace KrSbert.Server.Cluster;
+
+/// <summary>
+/// This process's part in a cluster (<see cref="ClusterOptions.Role"/>). A shard replica restores the newest
+/// verified snapshot before the engine opens, then keeps every serving collection version's shard at the log's
+/// head and reports ready (the overall health status) only once it has caught up. A router keeps an empty local
+/// collection per version, used only to embed. A builder publishes a snapshot of every shard, then stops.
+/// Role <c>all</c> does nothing here.
+/// </summary>
+internal sealed class ClusterNode(
+    IOptions<ClusterOptions> cluster,
+    IOptions<ServerOptions> server,
+    EngineHost host,
+    HealthServiceImpl health,
+    IHostApplicationLifetime lifetime,
+    ILogger<ClusterNode> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, ShardApplier> _appliers = new(StringComparer.Ordinal);
+    private readonly List<Task> _tailers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private CancellationTokenSource? _linked;
+    private NpgsqlDataSource? _dataSource;
+    private PostgresWriteLog? _log;
+    private Task _running = Task.CompletedTask;
+    private volatile bool _caughtUp;
+
+    public ClusterRole Role { get; } = cluster.Value.ParsedRole;
+
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Role == ClusterRole.All)
+        {
+            return;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(cluster.Value.Postgres!);
+        if (Role == ClusterRole.Shard && cluster.Value.SnapshotDirectory is { Length: > 0 } snapshots)
+        {
+            // Before the engine host opens the store: the snapshot becomes the store.
+            await RestoreSnapshotAsync(snapshots, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The application stopping comes before any hosted service stops: the engine host closes the engine after it.
+        _linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, lifetime.ApplicationStopping);
+        CancellationToken stopping = _linked.Token;
+        _running = Task.Run(() => RunAsync(stopping), CancellationToken.None);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        Task[] running;
+        lock (_tailers)
+        {
+            running = [_running, .. _tailers];
+        }
+
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _linked?.Dispose();
+        _stopping.Dispose();
+        _opening.Dispose();
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A shard replica's check before it answers a query: it has caught up with its log, and it has applied the
+    /// write <paramref name="token"/> names (waiting up to <paramref name="deadline"/>).
+    /// </summary>
+    public async Task BeforeShardQueryAsync(string collection, string? token, DateTime deadline, CancellationToken cancellationToken)
+    {
+        if (!_caughtUp)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "This shard replica is catching up with its log; ask another replica."));
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            return;
+        }
+
+        ConsistencyToken parsed = ConsistencyToken.Parse(token);
+        TimeSpan wait = deadline == DateTime.MaxValue ? TimeSpan.FromSeconds(30) : deadline - DateTime.UtcNow;
+        DateTime until = DateTime.UtcNow + wait;
+        try
+        {
+            // A version made to serve a moment ago is followed from the next alias read (within the poll interval).
+            ShardApplier? applier;
+            while ((applier = _appliers.GetValueOrDefault(collection)) is null)
+            {
+                if (DateTime.UtcNow >= until)
+                {
+                    throw new ConsistencyDeadlineException(cluster.Value.Shard, parsed.SequenceFor(cluster.Value.Shard), 0, wait);
+                }
+
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+
+            TimeSpan left = until - DateTime.UtcNow;
+            await applier.Applied.WaitForAsync(parsed, left > TimeSpan.Zero ? left : TimeSpan.Zero, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConsistencyDeadlineException e)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message));
+        }
+    }
+
+    private async Task RestoreSnapshotAsync(string snapshots, CancellationToken cancellationToken)
+    {
+        string database = Path.Combine(server.Value.DataDirectory, "krsbert.db");
+        if (File.Exists(database))
+        {
+            // A restarted replica goes on from what it applied.
+            return;
+        }
+
+        try
+        {
+            PostgresWriteLog log = await OpenLogAsync(cancellationToken).ConfigureAwait(false);
+            AliasTable aliases = await log.ReadAliasesAsync(cancellationToken).ConfigureAwait(false);
+            // A store file holds one snapshot: the first serving version starts from it, any other from the log.
+            if (aliases.Collections.FirstOrDefault() is { } first)
+            {
+                CollectionVersion version = aliases.Resolve(first);
+                Directory.CreateDirectory(server.Value.DataDirectory);
+                SnapshotRegistration? restored = await new ShardSnapshots(new DirectorySnapshotStore(snapshots), log)
+                    .RestoreNewestAsync(version, cluster.Value.Shard, database, cancellationToken).ConfigureAwait(false);
+                if (restored is not null)
+                {
+                    Server.Log.SnapshotRestored(logger, version.Collection, version.Version, cluster.Value.Shard, restored.Sequence);
+                }
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or SnapshotVerificationException)
+        {
+            // Starting empty and reading the whole log is slower but right.
+            Server.Log.SnapshotNotRestored(logger, cluster.Value.Shard, e.Message);
+        }
+    }
+
+    /// <summary>The write log, opened (its tables created when missing) by the first caller; a router's first request may be that caller.</summary>
+    /// <exception cref="NpgsqlException">PostgreSQL cannot be reached.</exception>
+    public async Task<PostgresWriteLog> OpenLogAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _log) is { } open)
+        {
+            return open;
+        }
+
+        // One opener at a time: concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog.
+        await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _log) is { } opened)
+            {
+                return opened;
+            }
+
+            PostgresWriteLog log = await PostgresWriteLog.OpenAsync(_dataSource!, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _log, log);
+            return log;
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        try
+        {
+            // The engine host starts after this service: wait for every hosted service to have started, so its
+            // opening is under way (Ready is its task) and its NOT_SERVING at start cannot land after our SERVING.
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            {
+                await started.Task.WaitAsync(stopping).ConfigureAwait(false);
+            }
+
+            await host.Ready.WaitAsync(stopping).ConfigureAwait(false);
+            if (host.OpenFailure is not null || lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            TimeSpan poll = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds);
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    PostgresWriteLog log = await OpenLogAsync(stopping).ConfigureAwait(false);
+                    AliasTable aliases = await log.ReadAliasesAsync(stopping).ConfigureAwait(false);
+                    switch (Role)
+                    {
+                        case ClusterRole.Router:
+                            await EnsureLocalAsync(host.Engine, aliases, stopping).ConfigureAwait(false);
+                            break;
+                        case ClusterRole.Shard:
+                            await FollowAsync(log, aliases, stopping).ConfigureAwait(false);
+                            break;
+                        case ClusterRole.Builder:
+                            await BuildAsync(log, aliases, stopping).ConfigureAwait(false);
+                            lifetime.StopApplication();
+                            return;
+                    }
+                }
+                catch (NpgsqlException e)
+                {
+                    Server.Log.ClusterLogUnreachable(logger, (long)poll.TotalMilliseconds, e.Message);
+                }
+
+                await Task.Delay(poll, stopping).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            // Stopping: the engine may already be closed under the loop.
+        }
+        catch (Exception e)
+        {
+            Server.Log.ClusterFailed(logger, Role.ToString(), e);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    /// <summary>An empty local collection for each serving version the engine lacks (with the server's model).</summary>
+    private static async Task EnsureLocalAsync(SearchEngine engine, AliasTable aliases, CancellationToken cancellationToken)
+    {
+        foreach (string collection in aliases.Collections)
+        {
+            string store = aliases.Resolve(collection).StoreName;
+            if (!engine.ListCollections().Any(c => c.Name == store))
+            {
+                try
+                {
+                    await engine.CreateCollectionAsync(new CollectionDefinition { Name = store }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Storage.Collections.CollectionExistsException)
+                {
+                    // A router request made it first.
+                }
+            }
+        }
+    }
+
+    /// <summary>Catches every new serving version up with its log, then tails it; the first pass makes the replica ready.</summary>
+    private async Task FollowAsync(PostgresWriteLog log, AliasTable aliases, CancellationToken stopping)
+    {
+        SearchEngine engine = host.Engine;
+        await EnsureLocalAsync(engine, aliases, stopping).ConfigureAwait(false);
+        foreach (string collection in aliases.Collections)
+        {
+            CollectionVersion version = aliases.Resolve(collection);
+            if (_appliers.ContainsKey(version.StoreName))
+            {
+                continue;
+            }
+
+            var applier = new ShardApplier(engine, version, cluster.Value.Shard);
+            long applied = await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
+            Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied);
+            _appliers[version.StoreName] = applier;
+            var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
+            lock (_tailers)
+            {
+                _tailers.Add(Task.Run(() => TailAsync(tailer, stopping), CancellationToken.None));
+            }
+        }
+
+        if (!_caughtUp)
+        {
+            _caughtUp = true;
+            health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+        }
+    }
+
+    /// <summary>Tails until stopping; a tailer that fails (the log compacted past this replica) stops the replica, which must not serve a shard it no longer follows.</summary>
+    private async Task TailAsync(ShardTailer tailer, CancellationToken stopping)
+    {
+        try
+        {
+            await tailer.RunAsync(stopping).ConfigureAwait(false);
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Server.Log.ClusterFailed(logger, Role.ToString(), e);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    /// <summary>Builds each shard of every serving version from the log in an engine of its own and publishes its snapshot.</summary>
+    private async Task BuildAsync(PostgresWriteLog log, AliasTable aliases, CancellationToken stopping)
+    {
+        var snapshots = new ShardSnapshots(new DirectorySnapshotStore(cluster.Value.SnapshotDirectory!), log);
+        foreach (string collection in aliases.Collections)
+        {
+            CollectionVersion version = aliases.Resolve(collection);
+            for (int shard = 0; shard < version.Shards.ShardCount; shard++)
+            {
+                string folder = Path.Combine(server.Value.DataDirectory, "build", $"{version.StoreName}-{shard}");
+                await using SearchEngine engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = folder }, host.Embedder, cancellationToken: stopping).ConfigureAwait(false);
+                if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
+                {
+                    await engine.CreateCollectionAsync(new CollectionDefinition { Name = version.StoreName }, stopping).ConfigureAwait(false);
+                }
+
+                var applier = new ShardApplier(engine, version, shard);
+                await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
+                SnapshotRegistration published = await snapshots.PublishAsync(engine, version, shard, stopping).ConfigureAwait(false);
+                Server.Log.SnapshotPublished(logger, version.Collection, version.Version, shard, published.Sequence);
+            }
+        }
+    }
+}

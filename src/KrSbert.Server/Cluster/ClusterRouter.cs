@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using Grpc.Core;
+using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.Consistency;
+using KrSbert.Cluster.Querying;
+using KrSbert.Cluster.WriteLog;
+using KrSbert.Cluster.Writing;
+using KrSbert.Embedding;
+using KrSbert.Embedding.Pooling;
+using KrSbert.Protos.V1;
+using KrSbert.Search.Documents;
+using KrSbert.Search.Querying;
+using KrSbert.Server.Hosting;
+using KrSbert.Server.Mapping;
+using KrSbert.Server.Options;
+using KrSbert.Storage.Collections;
+using KrSbert.Storage.Documents;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace KrSbert.Server.Cluster;
+
+/// <summary>
+/// The router role's RPCs: a write is embedded here once and appended to the shards' logs (acknowledged after the
+/// commit, answered with a consistency token); a query is embedded once, sent to one replica per shard and merged.
+/// The logic lives in KrSbert.Cluster; this maps it onto the protos and gRPC status codes.
+/// </summary>
+internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardReplicaDirectory replicas, IOptions<ClusterOptions> cluster, IOptions<ServerOptions> server)
+{
+    private readonly ScatterGather<ShardQuery> _scatter = new(cluster.Value.ShardCount, replicas.ReplicasAsync);
+
+    /// <summary>Version 1 of a new collection over <see cref="ClusterOptions.ShardCount"/> shards, made to serve.</summary>
+    public async Task<Protos.V1.CollectionInfo> CreateAsync(CreateCollectionRequest request, CancellationToken cancellationToken)
+    {
+        var version = new CollectionVersion(request.Name, 1, cluster.Value.ShardCount);
+        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        if (aliases.Find(request.Name) is not null)
+        {
+            throw new CollectionExistsException(request.Name);
+        }
+
+        var engine = host.Engine;
+        var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128) with { Name = version.StoreName };
+        var info = engine.ListCollections().FirstOrDefault(c => c.Name == version.StoreName)
+            ?? await engine.CreateCollectionAsync(definition, cancellationToken).ConfigureAwait(false);
+        await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).SetAliasAsync(version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(info);
+        proto.Name = request.Name;
+        return proto;
+    }
+
+    public async Task<UpsertResponse> UpsertAsync(UpsertRequest request, CancellationToken cancellationToken)
+    {
+        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        PreparedUpsert prepared = await host.Engine.PrepareUpsertAsync(version.StoreName, [.. request.Documents.Select(ProtoMapper.ToInput)], allOrNothing: true, cancellationToken).ConfigureAwait(false);
+        string model = host.Embedder.Model.Name;
+        List<LogEntry> entries = [.. prepared.Documents.Cast<DocumentWrite.Upsert>().Select(d => LogEntry.Upsert(
+            d.Id,
+            d.Text,
+            d.Metadata,
+            d.Chunks.All(c => c.TokenIds.Length == 0) ? null : model,
+            [.. d.Chunks.Select(c => new LogChunk(c.Start, c.End, c.TokenIds, c.Vector))]))];
+        ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+        var response = new UpsertResponse { ConsistencyToken = token.Encode() };
+        response.Ids.AddRange(entries.Select(e => e.DocumentId));
+        return response;
+    }
+
+    public async Task<DeleteDocumentsResponse> DeleteAsync(DeleteDocumentsRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Filter is { Must.Count: > 0 })
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "A cluster router deletes by ids only; delete by filter is not supported in cluster mode yet."));
+        }
+
+        if (request.Ids.Count == 0)
+        {
+            throw new ArgumentException("give ids or filter, one of the two.", nameof(request));
+        }
+
+        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        List<LogEntry> entries = [.. request.Ids.Select(LogEntry.Delete)];
+        ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+        return new DeleteDocumentsResponse { Deleted = (ulong)entries.Count, ConsistencyToken = token.Encode() };
+    }
+
+    public async Task<QueryResponse> QueryAsync(QueryRequest request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        CancellationToken cancellationToken = context.CancellationToken;
+        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        if (request.HasConsistencyToken && ConsistencyToken.Parse(request.ConsistencyToken).Version != version.Version)
+        {
+            throw new ArgumentException($"consistency_token is for version {ConsistencyToken.Parse(request.ConsistencyToken).Version} of '{request.Collection}'; version {version.Version} serves now.", nameof(request));
+        }
+
+        SearchRequest checkedRequest = ProtoMapper.ToSearch(request);
+        QueryRequest forward = request.Clone();
+        forward.Collection = version.StoreName;
+        forward.AllowPartial = false;
+        TimeSpan embedding = TimeSpan.Zero;
+        if (checkedRequest.Vector is null && checkedRequest.Text is { } text && checkedRequest.Mode != QueryMode.Lexical)
+        {
+            // Embedded once here; the shards only search.
+            long embedStarted = Stopwatch.GetTimestamp();
+            CollectionSettings settings = host.Engine.GetCollection(version.StoreName).Record.Settings;
+            SentenceEmbedding embedded = await host.Batcher.EmbedAsync(text, new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize }, cancellationToken).ConfigureAwait(false);
+            embedding = Stopwatch.GetElapsedTime(embedStarted);
+            forward.Vector.Add(embedded.Vector);
+            if (checkedRequest.Mode == QueryMode.Dense)
+            {
+                forward.Text = "";
+            }
+        }
+
+        var headers = new Metadata();
+        if (server.Value.ApiKey is { Length: > 0 } key)
+        {
+            headers.Add("x-api-key", key);
+        }
+
+        var query = new ShardQuery(forward, context.Deadline == DateTime.MaxValue ? null : context.Deadline, headers);
+        long searchStarted = Stopwatch.GetTimestamp();
+        MergedHits merged;
+        try
+        {
+            merged = await _scatter.QueryAsync(_ => query, checkedRequest.TopK, request.AllowPartial, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ShardsUnavailableException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
+
+        QueryResponse response = ProtoMapper.ToProto(new SearchResult(merged.Hits, embedding, Stopwatch.GetElapsedTime(searchStarted), Stopwatch.GetElapsedTime(started)));
+        response.Coverage = merged.Coverage.Fraction;
+        return response;
+    }
+
+    private async Task<CollectionVersion> ResolveAsync(string collection, CancellationToken cancellationToken)
+    {
+        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        CollectionVersion version = aliases.Resolve(collection);
+        var engine = host.Engine;
+        if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
+        {
+            // Made to serve through another router a moment ago: the local collection that embeds for it comes now, not at the next alias read.
+            try
+            {
+                await engine.CreateCollectionAsync(new Search.Collections.CollectionDefinition { Name = version.StoreName }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CollectionExistsException)
+            {
+                // Another request or the alias poll made it first.
+            }
+        }
+
+        return version;
+    }
+
+    private async Task<ConsistencyToken> AppendAsync(CollectionVersion version, IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken)
+    {
+        try
+        {
+            PostgresWriteLog log = await Unavailable(() => node.OpenLogAsync(cancellationToken)).ConfigureAwait(false);
+            return await new ShardedLogWriter(log).AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ShardWriteException e)
+        {
+            // The shards that committed keep their part: the token reads it back, and a retry of the whole request converges.
+            var trailers = new Metadata { { "krsbert-consistency-token", e.Committed.Encode() } };
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message), trailers);
+        }
+    }
+
+    /// <summary>PostgreSQL unreachable is UNAVAILABLE: the write log is down, not the request wrong.</summary>
+    private static async Task<T> Unavailable<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"The write log's PostgreSQL is unreachable: {e.Message}"));
+        }
+    }
+
+    private static async Task<bool> Unavailable(Func<Task> action) => await Unavailable(async () =>
+    {
+        await action().ConfigureAwait(false);
+        return true;
+    }).ConfigureAwait(false);
+}

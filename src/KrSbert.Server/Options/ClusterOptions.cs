@@ -1,0 +1,51 @@
+namespace KrSbert.Server.Options;
+
+/// <summary>Cluster mode (<c>KrSbert:Cluster</c>): which part of the cluster this process plays and how it reaches the rest.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "KrSbert:Cluster";
+
+    /// <summary><c>all</c> (a single node, the default), <c>router</c>, <c>shard</c> or <c>builder</c>.</summary>
+    public string Role { get; set; } = "all";
+
+    /// <summary>The PostgreSQL connection string of the write log (every role but <c>all</c>).</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>The shard count new collections are split into (router) and the shards there are (every role but <c>all</c>).</summary>
+    public int ShardCount { get; set; } = 1;
+
+    /// <summary>The shard this replica serves (role <c>shard</c>), 0 to <see cref="ShardCount"/> − 1.</summary>
+    public int Shard { get; set; }
+
+    /// <summary>
+    /// Per shard (router), the replicas' addresses: comma-separated <c>http://host:port</c>, each host resolved by
+    /// DNS to every address it has (a headless Service lists every ready replica), used in turn.
+    /// </summary>
+    public List<string> ShardAddresses { get; set; } = [];
+
+    /// <summary>The snapshot store folder (shard restores from it, builder publishes to it); unset: no snapshots.</summary>
+    public string? SnapshotDirectory { get; set; }
+
+    /// <summary>How long a shard waits without a LISTEN/NOTIFY wake-up before reading the log anyway, and re-reads the aliases.</summary>
+    public int PollMilliseconds { get; set; } = 5_000;
+
+    /// <summary>The parsed role (valid after start-up validation).</summary>
+    internal ClusterRole ParsedRole => ClusterOptionsValidator.TryParseRole(Role, out ClusterRole role) ? role : ClusterRole.All;
+}
+
+/// <summary>The part of a cluster a process plays.</summary>
+public enum ClusterRole
+{
+    /// <summary>A single node: stores, embeds and serves everything itself.</summary>
+    All,
+
+    /// <summary>Stateless: embeds, appends writes to the log, scatters queries to the shards and merges them.</summary>
+    Router,
+
+    /// <summary>A shard replica: restores a snapshot, tails its shard's log and answers queries for it.</summary>
+    Shard,
+
+    /// <summary>Builds each shard from the log, publishes verified snapshots, then exits.</summary>
+    Builder,
+}

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Options;
+
+namespace KrSbert.Server.Options;
+
+/// <summary>Checks <c>KrSbert:Cluster</c> at start-up with messages that say what to fix.</summary>
+internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
+{
+    public static bool TryParseRole(string? text, out ClusterRole role)
+    {
+        (bool known, role) = text?.ToLowerInvariant() switch
+        {
+            "all" or "" or null => (true, ClusterRole.All),
+            "router" => (true, ClusterRole.Router),
+            "shard" => (true, ClusterRole.Shard),
+            "builder" => (true, ClusterRole.Builder),
+            _ => (false, ClusterRole.All),
+        };
+        return known;
+    }
+
+    public ValidateOptionsResult Validate(string? name, ClusterOptions options)
+    {
+        if (!TryParseRole(options.Role, out ClusterRole role))
+        {
+            return ValidateOptionsResult.Fail($"KrSbert:Cluster:Role '{options.Role}' is not all (a single node), router, shard or builder.");
+        }
+
+        if (role == ClusterRole.All)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Postgres))
+        {
+            errors.Add($"KrSbert:Cluster:Postgres is empty; role {options.Role} needs the write log's PostgreSQL connection string.");
+        }
+        else
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.Postgres);
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"KrSbert:Cluster:Postgres is not a PostgreSQL connection string: {e.Message}");
+            }
+        }
+
+        if (options.ShardCount < 1 || options.ShardCount > KrSbert.Cluster.Sharding.ShardMap.MaxShards)
+        {
+            errors.Add($"KrSbert:Cluster:ShardCount is {options.ShardCount}; it must be 1 to {KrSbert.Cluster.Sharding.ShardMap.MaxShards}.");
+        }
+        else if (role == ClusterRole.Shard && (options.Shard < 0 || options.Shard >= options.ShardCount))
+        {
+            errors.Add($"KrSbert:Cluster:Shard is {options.Shard}; with {options.ShardCount} shards it must be 0 to {options.ShardCount - 1}.");
+        }
+
+        if (role == ClusterRole.Router)
+        {
+            if (options.ShardAddresses.Count != options.ShardCount)
+            {
+                errors.Add($"KrSbert:Cluster:ShardAddresses names {options.ShardAddresses.Count} shards; the router needs one entry per shard ({options.ShardCount}: KrSbert:Cluster:ShardAddresses:0, :1, ...).");
+            }
+
+            for (int shard = 0; shard < options.ShardAddresses.Count; shard++)
+            {
+                foreach (string address in options.ShardAddresses[shard].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).DefaultIfEmpty(""))
+                {
+                    if (!Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https") || uri.Port <= 0)
+                    {
+                        errors.Add($"KrSbert:Cluster:ShardAddresses:{shard} '{address}' is not http://host:port (e.g. http://krsbert-shard-{shard}:50051).");
+                    }
+                }
+            }
+        }
+
+        if (options.PollMilliseconds < 10)
+        {
+            errors.Add($"KrSbert:Cluster:PollMilliseconds is {options.PollMilliseconds}; it must be at least 10.");
+        }
+
+        if (role == ClusterRole.Builder && string.IsNullOrWhiteSpace(options.SnapshotDirectory))
+        {
+            errors.Add("KrSbert:Cluster:SnapshotDirectory is empty; the builder publishes its snapshots there.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
