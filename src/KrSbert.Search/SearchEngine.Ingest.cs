@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using KrSbert.Search.Documents;
 using KrSbert.Storage.Documents;
 
@@ -99,26 +100,43 @@ public sealed partial class SearchEngine
 
         // Runs beside the preparation of the next window; it alone updates the totals until it is awaited. Each
         // batch commits as soon as the one before it has, without waiting for its fsync, so the window's batches
-        // share fsyncs; a batch counts once it is on disk.
+        // share fsyncs; a batch counts once it is on disk. A prepared window commits even when the caller cancels
+        // (the commits under way finish), and every batch that reached the disk is counted before a failure surfaces.
         async Task CommitWindowAsync(PreparedUpsert[] prepared, long[] starts)
         {
             var committed = new List<(Task Durable, int Batch, long Sequence)>(prepared.Length);
+            ExceptionDispatchInfo? failure = null;
             try
             {
                 for (int b = 0; b < prepared.Length; b++)
                 {
-                    CommittedBatch batch = await WriteCommittedAsync(prepared[b].Target, prepared[b].Writes, cancellationToken).ConfigureAwait(false);
+                    CommittedBatch batch = await WriteCommittedAsync(prepared[b].Target, prepared[b].Writes, CancellationToken.None).ConfigureAwait(false);
                     committed.Add((batch.Durable, b, batch.Result.Sequence));
                 }
             }
-            finally
+            catch (Exception e)
             {
-                foreach ((Task durable, int b, long batchSequence) in committed)
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+
+            foreach ((Task durable, int b, long batchSequence) in committed)
+            {
+                try
                 {
                     await durable.ConfigureAwait(false);
                     Collect(prepared[b], batchSequence, starts[b]);
                 }
+                catch (Exception e) when (failure is null)
+                {
+                    failure = ExceptionDispatchInfo.Capture(e);
+                }
+                catch (Exception)
+                {
+                    // The first failure is the one reported; later batches of the window share its cause.
+                }
             }
+
+            failure?.Throw();
         }
 
         void Collect(PreparedUpsert prepared, long batchSequence, long start)

@@ -121,6 +121,9 @@ public sealed partial class SearchEngine
             .Select((d, i) => new Found(d.Document, d.Id!, d.ChunkKey, d.Score, dense ? new LegScore(i + 1, d.Score) : null, dense ? null : new LegScore(i + 1, d.Score)))
             .ToList();
 
+    /// <summary>Candidate growths spent following a tie at the k-th document (each multiplies the candidates by 4).</summary>
+    private const int MaxTieRounds = 2;
+
     /// <summary>
     /// Grows the chunk candidate count until k distinct documents are found (and the documents tied with the k-th,
     /// so ids break the tie); when the graph still comes up short (fewer matching documents than k, removed entries
@@ -135,14 +138,17 @@ public sealed partial class SearchEngine
         }
 
         // One chunk beyond k shows whether the k-th document's score goes on in a tie.
+        int tieRounds = 0;
         for (int candidates = Math.Min(wanted + 1, limit); ; candidates = Math.Min(candidates * 4, limit))
         {
             VectorHit[] hits = index.Search(query, candidates, efSearch, filter);
             List<(long Document, VectorHit Best)> documents = BestPerDocument(hits, wanted);
 
             // A full answer whose last hit ties with the last document may hide more of the tie, which ids must break.
+            // Duplicated texts can tie by the thousand: the tie is followed for two rounds (16 times the candidates),
+            // not up to the expansion limit on every query, and beyond that the tie falls by id among those found.
             bool tieMayGoOn = hits.Length == candidates && documents.Count > 0 && hits[^1].Score >= documents[^1].Best.Score;
-            if (documents.Count >= wanted && (!tieMayGoOn || candidates >= limit))
+            if (documents.Count >= wanted && (!tieMayGoOn || candidates >= limit || tieRounds++ == MaxTieRounds))
             {
                 return documents;
             }

@@ -140,6 +140,19 @@ public class UnitVectorStorageTests
         Assert.Contains("flags", Assert.Throws<IndexSnapshotCorruptException>(() => Load(bytes)).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_unit_vector_flag_on_a_metric_other_than_cosine_is_refused()
+    {
+        using var index = HnswIndex.Create(new HnswOptions { Dimensions = 4, Metric = VectorMetric.L2 });
+        index.Add(1, [1, 2, 3, 4]);
+        byte[] bytes = Snapshot(index);
+        Assert.Equal(0, bytes[FlagsOffset]);
+        bytes[FlagsOffset] = 1;
+        XxHash64.Hash(bytes.AsSpan(0, 88), bytes.AsSpan(88, 8));
+
+        Assert.Contains("only cosine", Assert.Throws<IndexSnapshotCorruptException>(() => Load(bytes)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(VectorMetric.Cosine, VectorStorage.F32, "managed f32")]
     [InlineData(VectorMetric.InnerProduct, VectorStorage.F32, "managed f32")]

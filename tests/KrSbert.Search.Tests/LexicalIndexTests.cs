@@ -74,6 +74,7 @@ public class LexicalIndexTests
     [InlineData(-0.1, 0.4, "bm25_k1")]
     [InlineData(double.NaN, 0.4, "bm25_k1")]
     [InlineData(double.PositiveInfinity, 0.4, "bm25_k1")]
+    [InlineData(1e308, 0.4, "bm25_k1")]
     [InlineData(0.9, 1.2, "bm25_b")]
     [InlineData(0.9, -0.01, "bm25_b")]
     [InlineData(0.9, double.NaN, "bm25_b")]
@@ -280,6 +281,21 @@ public class LexicalIndexTests
         Assert.Throws<InvalidDataException>(() => kind.Load(wrongMagic, record, 1));
         Assert.Throws<InvalidDataException>(() => kind.Load(truncated, record, 1));
         Assert.Contains("version 9", Assert.Throws<InvalidDataException>(() => kind.Load(futureVersion, record, 1)).Message);
+
+        // A repeated term would get a second id beside its live one and corrupt later changes.
+        using var repeatedTerm = new MemoryStream();
+        using (var writer = new BinaryWriter(repeatedTerm, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write("KRSBLEX1"u8);
+            writer.Write(1);
+            writer.Write(2);
+            writer.Write("경찰");
+            writer.Write("경찰");
+            writer.Write(0);
+        }
+
+        repeatedTerm.Position = 0;
+        Assert.Contains("terms ascend", Assert.Throws<InvalidDataException>(() => kind.Load(repeatedTerm, record, 1)).Message);
     }
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>

@@ -18,13 +18,14 @@ namespace KrSbert.Embedding.Inference;
 internal sealed class OptimizedGraphCache(string directory)
 {
     /// <summary>Bumped when what this class writes changes meaning, so old files are never read as new ones.</summary>
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     /// <summary>Temporary folders of a start that was killed are removed once they are this old (a live build is younger).</summary>
     private static readonly TimeSpan s_staleTemporary = TimeSpan.FromMinutes(30);
 
     private const string GraphFile = "model.onnx";
     private const string WeightsFile = "model.onnx.data";
+    private const string ManifestFile = "entry.manifest";
     private const string TemporarySuffix = ".tmp";
 
     private static readonly Lazy<string> s_cpuFeatures = new(ReadCpuFeatures);
@@ -45,6 +46,13 @@ internal sealed class OptimizedGraphCache(string directory)
         string cached = Path.Combine(entry, GraphFile);
 
         GraphCacheOutcome outcome = GraphCacheOutcome.Created;
+        if (File.Exists(cached) && !Complete(entry))
+        {
+            // A power loss can keep the renamed folder without all it held: an entry is used only as it was written.
+            System.IO.Directory.Delete(entry, recursive: true);
+            outcome = GraphCacheOutcome.Rebuilt;
+        }
+
         if (File.Exists(cached))
         {
             using SessionOptions fused = configure();
@@ -90,15 +98,66 @@ internal sealed class OptimizedGraphCache(string directory)
 
         try
         {
+            Seal(temporary);
             System.IO.Directory.Move(temporary, entry);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Another process renamed the same graph first: the session is good either way.
             System.IO.Directory.Delete(temporary, recursive: true);
         }
 
         return (session, new GraphCacheUse(cached, outcome, modelHash));
+    }
+
+    /// <summary>
+    /// Flushes the entry's files to disk, then writes and flushes a manifest of their sizes, before the rename that
+    /// publishes the entry: a published entry whose manifest is missing or disagrees was not completely written.
+    /// </summary>
+    private static void Seal(string folder)
+    {
+        var manifest = new StringBuilder();
+        foreach (string name in (string[])[GraphFile, WeightsFile])
+        {
+            string path = Path.Combine(folder, name);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+            {
+                stream.Flush(flushToDisk: true);
+                manifest.Append(CultureInfo.InvariantCulture, $"{name} {stream.Length}\n");
+            }
+        }
+
+        using var written = new FileStream(Path.Combine(folder, ManifestFile), FileMode.CreateNew, FileAccess.Write);
+        written.Write(Encoding.UTF8.GetBytes(manifest.ToString()));
+        written.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Whether every file the entry's manifest lists is there with its size.</summary>
+    private static bool Complete(string entry)
+    {
+        string manifest = Path.Combine(entry, ManifestFile);
+        if (!File.Exists(manifest))
+        {
+            return false;
+        }
+
+        string[] lines = File.ReadAllLines(manifest);
+        foreach (string line in lines)
+        {
+            string[] parts = line.Split(' ');
+            var file = new FileInfo(Path.Combine(entry, parts[0]));
+            if (parts.Length != 2 || !file.Exists || file.Length.ToString(CultureInfo.InvariantCulture) != parts[1])
+            {
+                return false;
+            }
+        }
+
+        return lines.Length > 0;
     }
 
     /// <summary>The entry key: any change of model bytes, ONNX Runtime version or CPU features gives another one.</summary>
@@ -114,10 +173,9 @@ internal sealed class OptimizedGraphCache(string directory)
 
     /// <summary>
     /// A file name prefix naming the source (so two folders' <c>model.onnx</c> do not evict each other) and the
-    /// SHA-256 of its bytes. The hash of a file is remembered by path, size and modification time, so a start
-    /// does not read a 470 MB model twice (ONNX Runtime reads it once anyway, on a first start).
+    /// SHA-256 of its bytes.
     /// </summary>
-    private (string Prefix, string ModelHash) Identify(OnnxModelSource source)
+    private static (string Prefix, string ModelHash) Identify(OnnxModelSource source)
     {
         switch (source)
         {
@@ -125,7 +183,7 @@ internal sealed class OptimizedGraphCache(string directory)
             {
                 string full = Path.GetFullPath(file.Path);
                 string prefix = $"{Sanitize(Path.GetFileNameWithoutExtension(full))}-{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(full)))[..12]}";
-                return (prefix, FileHash(full, Path.Combine(Directory, prefix + ".sha256")));
+                return (prefix, FileHash(full));
             }
 
             case OnnxModelSource.Embedded embedded:
@@ -135,33 +193,15 @@ internal sealed class OptimizedGraphCache(string directory)
         }
     }
 
-    private static string FileHash(string path, string record)
+    /// <summary>
+    /// The SHA-256 of the file's bytes, read at every start: size and times cannot stand in for it, since `cp -p`,
+    /// tar and image layers carry a modification time over to other bytes of the same size (a fine-tuned model).
+    /// Hashing 470 MB takes about half a second, well below the optimiser's cost that the cache saves.
+    /// </summary>
+    private static string FileHash(string path)
     {
-        var info = new FileInfo(path);
-        string stamp = string.Create(CultureInfo.InvariantCulture, $"{info.Length} {info.LastWriteTimeUtc.Ticks}");
-        try
-        {
-            string[] lines = File.ReadAllLines(record);
-            if (lines.Length == 3 && lines[0] == path && lines[1] == stamp && lines[2].Length == 64)
-            {
-                return lines[2];
-            }
-        }
-        catch (IOException)
-        {
-            // No record yet (or an unreadable one): hash the file.
-        }
-
-        string hash;
-        using (FileStream stream = File.OpenRead(path))
-        {
-            hash = Hex(SHA256.HashData(stream));
-        }
-
-        string temporary = $"{record}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        File.WriteAllLines(temporary, [path, stamp, hash]);
-        File.Move(temporary, record, overwrite: true);
-        return hash;
+        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20);
+        return Hex(SHA256.HashData(stream));
     }
 
     /// <summary>Graphs of this source under an older key, and temporary folders of killed starts.</summary>

@@ -155,6 +155,12 @@ internal static class SnapshotFormat
             throw new IndexSnapshotCorruptException($"Snapshot flags 0x{flags:X2} include bits this build does not know.");
         }
 
+        // Only cosine stores unit vectors; the flag on another metric would normalise every vector added later.
+        if ((flags & UnitVectorsFlag) != 0 && options.Metric != VectorMetric.Cosine)
+        {
+            throw new IndexSnapshotCorruptException($"Snapshot marks its vectors as unit vectors under the {options.Metric} metric; only cosine stores them.");
+        }
+
         long count = BinaryPrimitives.ReadInt64LittleEndian(header[CountOffset..]);
         long removed = BinaryPrimitives.ReadInt64LittleEndian(header[RemovedOffset..]);
         long payloadLength = BinaryPrimitives.ReadInt64LittleEndian(header[PayloadLengthOffset..]);

@@ -138,7 +138,8 @@ internal sealed partial class LexicalIndex
                 }
             }
 
-            if (!full || bound == touched.Length)
+            // Short chunks tie often in BM25: a tie is followed until the heap holds 16 times k, not into a full sort.
+            if (!full || bound == touched.Length || (cut is not null && bound >= count * 16))
             {
                 return found;
             }

@@ -308,6 +308,11 @@ internal sealed partial class LexicalIndex : IDerivedIndex
         for (int i = 0; i < termCount; i++)
         {
             terms[i] = reader.ReadString();
+            // Saved terms ascend once each; a repeated term would later get a second id beside a live one.
+            if (i > 0 && string.CompareOrdinal(terms[i - 1], terms[i]) >= 0)
+            {
+                throw new InvalidDataException($"the lexical part's term {i} does not follow term {i - 1} in order; terms ascend once each");
+            }
         }
 
         int chunkCount = reader.ReadInt32();

@@ -59,6 +59,46 @@ public sealed class OptimizedGraphCacheTests : IDisposable
     }
 
     [SharedFact(TestModels.TinyRandomFolder)]
+    public void A_model_replaced_by_other_bytes_of_the_same_size_and_modification_time_gets_its_own_graph()
+    {
+        using var model = new TinyModelCopy();
+        _ = Vectors(model.Path, _cache, out GraphCacheUse? before);
+        byte[] bytes = File.ReadAllBytes(model.ModelFile);
+        DateTime modified = File.GetLastWriteTimeUtc(model.ModelFile);
+        // The producer name "pytorch" as "pytorcH": a valid model of the same size with another SHA-256, written as
+        // a new file that keeps the old modification time, as `cp -p`, tar or an image layer would.
+        int producer = bytes.AsSpan().IndexOf("pytorch"u8);
+        Assert.True(producer >= 0, "the tiny model names its producer");
+        bytes[producer + 6] = (byte)'H';
+        File.Delete(model.ModelFile);
+        Thread.Sleep(20);
+        File.WriteAllBytes(model.ModelFile, bytes);
+        File.SetLastWriteTimeUtc(model.ModelFile, modified);
+
+        _ = Vectors(model.Path, _cache, out GraphCacheUse? after);
+
+        Assert.NotEqual(before!.ModelSha256, after!.ModelSha256);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), after.ModelSha256);
+        Assert.NotEqual(before.Path, after.Path);
+    }
+
+    [SharedFact(TestModels.TinyRandomFolder)]
+    public void A_cached_graph_without_its_manifest_was_not_completely_written_and_is_rebuilt()
+    {
+        using var model = new TinyModelCopy();
+        float[][] uncached = Vectors(model.Path, cache: null, out _);
+        _ = Vectors(model.Path, _cache, out GraphCacheUse? created);
+        string manifest = Path.Combine(Path.GetDirectoryName(created!.Path)!, "entry.manifest");
+        Assert.True(File.Exists(manifest), "an entry is published with a manifest of its files");
+        File.Delete(manifest);
+
+        float[][] after = Vectors(model.Path, _cache, out GraphCacheUse? rebuilt);
+
+        Assert.Equal(GraphCacheOutcome.Rebuilt, rebuilt!.Outcome);
+        AssertEqual(uncached, after);
+    }
+
+    [SharedFact(TestModels.TinyRandomFolder)]
     public void A_corrupt_cached_graph_is_discarded_and_rebuilt()
     {
         using var model = new TinyModelCopy();
