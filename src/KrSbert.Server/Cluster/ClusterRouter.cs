@@ -125,7 +125,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         MergedHits merged;
         try
         {
-            merged = await _scatter.GetOrAdd(version.Shards.ShardCount, count => new(count, replicas.ReplicasAsync)).QueryAsync(_ => query, checkedRequest.TopK, request.AllowPartial, cancellationToken).ConfigureAwait(false);
+            merged = await _scatter.GetOrAdd(version.Shards.ShardCount, count => new(count, replicas.ReplicasAsync)).QueryAsync(_ => query, checkedRequest.TopK, request.AllowPartial, cancellationToken, query.Deadline).ConfigureAwait(false);
         }
         catch (ShardsUnavailableException e)
         {
