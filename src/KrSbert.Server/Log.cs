@@ -48,4 +48,13 @@ internal static partial class Log
 
     [LoggerMessage(45, LogLevel.Information, "Published the snapshot of shard {Shard} of {Collection} version {Version} at log sequence {Sequence}")]
     public static partial void SnapshotPublished(ILogger logger, string collection, long version, int shard, long sequence);
+
+    [LoggerMessage(60, LogLevel.Information, "Rebuilding {Collection}: version {Version} over {Shards} shards staged, {Rows} log rows copied from version {Source}")]
+    public static partial void RebuildCopied(ILogger logger, string collection, long version, int shards, long rows, long source);
+
+    [LoggerMessage(61, LogLevel.Information, "Waiting for every replica of version {Version} of {Collection} to serve it before the alias flips: {Reason}")]
+    public static partial void RebuildWaiting(ILogger logger, string collection, long version, string reason);
+
+    [LoggerMessage(62, LogLevel.Information, "The alias of {Collection} flipped from version {Source} to version {Version}; the old version is drained")]
+    public static partial void RebuildFlipped(ILogger logger, string collection, long source, long version);
 }

@@ -12,25 +12,34 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ServerProcess(Process process, int port)
+    private ServerProcess(Process process, string host, int port)
     {
         _process = process;
         Port = port;
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        Address = $"http://{host}:{port}";
+        Channel = GrpcChannel.ForAddress(Address);
     }
 
     public int Port { get; }
 
-    public string Address => $"http://127.0.0.1:{Port}";
+    public string Address { get; }
 
     public GrpcChannel Channel { get; }
 
     /// <summary>Starts a server on <paramref name="dataDirectory"/> and waits until health says SERVING; <paramref name="settings"/> are extra flags such as <c>--KrSbert:Key=value</c>.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, TimeSpan? timeout = null, params string[] settings)
+    public static Task<ServerProcess> StartAsync(string dataDirectory, TimeSpan? timeout = null, params string[] settings) =>
+        StartAsync([], "127.0.0.1", dataDirectory, timeout, settings);
+
+    /// <summary>Starts a server inside network namespace <paramref name="networkNamespace"/> (<c>ip netns exec</c>), listening on <paramref name="host"/>, its address there.</summary>
+    public static Task<ServerProcess> StartInNamespaceAsync(string networkNamespace, string host, string dataDirectory, TimeSpan? timeout = null, params string[] settings) =>
+        StartAsync(["ip", "netns", "exec", networkNamespace], host, dataDirectory, timeout, settings);
+
+    private static async Task<ServerProcess> StartAsync(string[] prefix, string host, string dataDirectory, TimeSpan? timeout, string[] settings)
     {
         int port = TestServer.FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "krsbert.dll"), "serve", "--data", dataDirectory, "--listen", $"127.0.0.1:{port}", "--metrics", $"127.0.0.1:{TestServer.FreePort()}", "--model-cache", TestServer.SharedModelCache, .. settings])
+        string[] command = [.. prefix, "dotnet"];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in (string[])[.. command[1..], Path.Combine(AppContext.BaseDirectory, "krsbert.dll"), "serve", "--data", dataDirectory, "--listen", $"{host}:{port}", "--metrics", $"{host}:{TestServer.FreePort()}", "--model-cache", TestServer.SharedModelCache, .. settings])
         {
             start.ArgumentList.Add(argument);
         }
@@ -41,7 +50,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, port);
+        var server = new ServerProcess(process, host, port);
         try
         {
             await server.WaitUntilServingAsync(timeout ?? TimeSpan.FromSeconds(90));

@@ -133,6 +133,16 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rebuild_without_the_new_replicas_addresses_or_with_a_bad_shard_count_is_one_line_naming_both_and_exit_code_2()
+    {
+        var result = await StartAsync("server", "--KrSbert:Cluster:Role=builder", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:SnapshotDirectory=/tmp/krsbert-snapshots",
+            "--KrSbert:Cluster:RebuildCollection=docs", "--KrSbert:Cluster:RebuildShardCount=5000", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:RebuildShardCount is 5000; it must be 1 to 1024, or 0 to keep the serving count.");
+        Assert.Contains("KrSbert:Cluster:RebuildCollection needs role builder and KrSbert:Cluster:ShardAddresses of the new version's replicas", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_shard_index_outside_the_shard_count_is_one_line_naming_Shard_and_exit_code_2()
     {
         var result = await StartAsync("server", "--KrSbert:Cluster:Role=shard", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:ShardCount=2", "--KrSbert:Cluster:Shard=2",

@@ -5,6 +5,7 @@ using KrSbert.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace KrSbert.Server.IntegrationTests;
 
@@ -29,6 +30,9 @@ public sealed class TestServer : IAsyncDisposable
     public GrpcChannel Channel { get; private set; } = null!;
 
     public EngineHost Host => _app!.Services.GetRequiredService<EngineHost>();
+
+    /// <summary>Whether the application asked itself to stop (a builder that finished or gave up).</summary>
+    public bool Stopping => _app!.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
 
     public static async Task<TestServer> StartAsync(Dictionary<string, string?>? settings = null, string? dataDirectory = null, bool waitUntilReady = true)
     {

@@ -43,6 +43,12 @@ public sealed partial class PostgresWriteLog
             sha256 bytea NOT NULL CHECK (length(sha256) = 32),
             registered_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (collection, version, shard, seq));
+        CREATE TABLE IF NOT EXISTS krs_version (
+            collection text NOT NULL,
+            version bigint NOT NULL CHECK (version >= 1),
+            shard_count integer NOT NULL CHECK (shard_count >= 1),
+            staged_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (collection, version));
         """;
 
     private async Task CreateSchemaAsync(CancellationToken cancellationToken)

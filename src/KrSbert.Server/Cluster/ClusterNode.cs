@@ -23,11 +23,12 @@ namespace KrSbert.Server.Cluster;
 /// collection per version, used only to embed. A builder publishes a snapshot of every shard, then stops.
 /// Role <c>all</c> does nothing here.
 /// </summary>
-internal sealed class ClusterNode(
+internal sealed partial class ClusterNode(
     IOptions<ClusterOptions> cluster,
     IOptions<ServerOptions> server,
     EngineHost host,
     HealthServiceImpl health,
+    ShardReplicaDirectory replicas,
     IHostApplicationLifetime lifetime,
     ILogger<ClusterNode> logger) : IHostedService, IAsyncDisposable
 {
@@ -218,11 +219,15 @@ internal sealed class ClusterNode(
                     switch (Role)
                     {
                         case ClusterRole.Router:
-                            await EnsureLocalAsync(host.Engine, aliases, stopping).ConfigureAwait(false);
+                            await EnsureLocalAsync(host.Engine, aliases.Collections.Select(aliases.Resolve), stopping).ConfigureAwait(false);
                             break;
                         case ClusterRole.Shard:
                             await FollowAsync(log, aliases, stopping).ConfigureAwait(false);
                             break;
+                        case ClusterRole.Builder when cluster.Value.RebuildCollection is { Length: > 0 } rebuilt:
+                            await RebuildAsync(log, rebuilt, stopping).ConfigureAwait(false);
+                            lifetime.StopApplication();
+                            return;
                         case ClusterRole.Builder:
                             await BuildAsync(log, aliases, stopping).ConfigureAwait(false);
                             lifetime.StopApplication();
@@ -249,12 +254,12 @@ internal sealed class ClusterNode(
         }
     }
 
-    /// <summary>An empty local collection for each serving version the engine lacks (with the server's model).</summary>
-    private static async Task EnsureLocalAsync(SearchEngine engine, AliasTable aliases, CancellationToken cancellationToken)
+    /// <summary>An empty local collection for each of <paramref name="versions"/> the engine lacks (with the server's model).</summary>
+    private static async Task EnsureLocalAsync(SearchEngine engine, IEnumerable<CollectionVersion> versions, CancellationToken cancellationToken)
     {
-        foreach (string collection in aliases.Collections)
+        foreach (CollectionVersion version in versions)
         {
-            string store = aliases.Resolve(collection).StoreName;
+            string store = version.StoreName;
             if (!engine.ListCollections().Any(c => c.Name == store))
             {
                 try
@@ -269,14 +274,19 @@ internal sealed class ClusterNode(
         }
     }
 
-    /// <summary>Catches every new serving version up with its log, then tails it; the first pass makes the replica ready.</summary>
+    /// <summary>
+    /// Catches every new serving or staged version up with its log, then tails it; the first pass makes the replica
+    /// ready. Following a staged version (a rebuild) before its alias flips is what lets it answer the moment it does.
+    /// </summary>
     private async Task FollowAsync(PostgresWriteLog log, AliasTable aliases, CancellationToken stopping)
     {
         SearchEngine engine = host.Engine;
-        await EnsureLocalAsync(engine, aliases, stopping).ConfigureAwait(false);
-        foreach (string collection in aliases.Collections)
+        IReadOnlyList<CollectionVersion> staged = await log.StagedVersionsAsync(stopping).ConfigureAwait(false);
+        // A version split into fewer shards than this replica's index has no shard here.
+        List<CollectionVersion> followed = [.. aliases.Collections.Select(aliases.Resolve).Concat(staged).Where(v => cluster.Value.Shard < v.Shards.ShardCount)];
+        await EnsureLocalAsync(engine, followed, stopping).ConfigureAwait(false);
+        foreach (CollectionVersion version in followed)
         {
-            CollectionVersion version = aliases.Resolve(collection);
             if (_appliers.ContainsKey(version.StoreName))
             {
                 continue;
@@ -321,24 +331,29 @@ internal sealed class ClusterNode(
     /// <summary>Builds each shard of every serving version from the log in an engine of its own and publishes its snapshot.</summary>
     private async Task BuildAsync(PostgresWriteLog log, AliasTable aliases, CancellationToken stopping)
     {
-        var snapshots = new ShardSnapshots(new DirectorySnapshotStore(cluster.Value.SnapshotDirectory!), log);
         foreach (string collection in aliases.Collections)
         {
-            CollectionVersion version = aliases.Resolve(collection);
-            for (int shard = 0; shard < version.Shards.ShardCount; shard++)
-            {
-                string folder = Path.Combine(server.Value.DataDirectory, "build", $"{version.StoreName}-{shard}");
-                await using SearchEngine engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = folder }, host.Embedder, cancellationToken: stopping).ConfigureAwait(false);
-                if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
-                {
-                    await engine.CreateCollectionAsync(new CollectionDefinition { Name = version.StoreName }, stopping).ConfigureAwait(false);
-                }
+            await PublishSnapshotsAsync(log, aliases.Resolve(collection), stopping).ConfigureAwait(false);
+        }
+    }
 
-                var applier = new ShardApplier(engine, version, shard);
-                await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
-                SnapshotRegistration published = await snapshots.PublishAsync(engine, version, shard, stopping).ConfigureAwait(false);
-                Server.Log.SnapshotPublished(logger, version.Collection, version.Version, shard, published.Sequence);
+    /// <summary>Builds each shard of <paramref name="version"/> from the log in an engine of its own and publishes its snapshot.</summary>
+    private async Task PublishSnapshotsAsync(PostgresWriteLog log, CollectionVersion version, CancellationToken stopping)
+    {
+        var snapshots = new ShardSnapshots(new DirectorySnapshotStore(cluster.Value.SnapshotDirectory!), log);
+        for (int shard = 0; shard < version.Shards.ShardCount; shard++)
+        {
+            string folder = Path.Combine(server.Value.DataDirectory, "build", $"{version.StoreName}-{shard}");
+            await using SearchEngine engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = folder }, host.Embedder, cancellationToken: stopping).ConfigureAwait(false);
+            if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
+            {
+                await engine.CreateCollectionAsync(new CollectionDefinition { Name = version.StoreName }, stopping).ConfigureAwait(false);
             }
+
+            var applier = new ShardApplier(engine, version, shard);
+            await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
+            SnapshotRegistration published = await snapshots.PublishAsync(engine, version, shard, stopping).ConfigureAwait(false);
+            Server.Log.SnapshotPublished(logger, version.Collection, version.Version, shard, published.Sequence);
         }
     }
 }

@@ -27,7 +27,8 @@ namespace KrSbert.Server.Cluster;
 /// </summary>
 internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardReplicaDirectory replicas, IOptions<ClusterOptions> cluster, IOptions<ServerOptions> server)
 {
-    private readonly ScatterGather<ShardQuery> _scatter = new(cluster.Value.ShardCount, replicas.ReplicasAsync);
+    // One per shard count: a rebuilt version may split the collection differently, and the alias is resolved per query.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ScatterGather<ShardQuery>> _scatter = new();
 
     /// <summary>Version 1 of a new collection over <see cref="ClusterOptions.ShardCount"/> shards, made to serve.</summary>
     public async Task<Protos.V1.CollectionInfo> CreateAsync(CreateCollectionRequest request, CancellationToken cancellationToken)
@@ -124,7 +125,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         MergedHits merged;
         try
         {
-            merged = await _scatter.QueryAsync(_ => query, checkedRequest.TopK, request.AllowPartial, cancellationToken).ConfigureAwait(false);
+            merged = await _scatter.GetOrAdd(version.Shards.ShardCount, count => new(count, replicas.ReplicasAsync)).QueryAsync(_ => query, checkedRequest.TopK, request.AllowPartial, cancellationToken, query.Deadline).ConfigureAwait(false);
         }
         catch (ShardsUnavailableException e)
         {

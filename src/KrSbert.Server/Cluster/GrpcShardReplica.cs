@@ -15,7 +15,16 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
     public GrpcShardReplica(string address, int maxMessageBytes)
     {
         Address = address;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = maxMessageBytes, MaxSendMessageSize = maxMessageBytes });
+        // Keep-alive pings find a connection whose peer vanished without a reset (a partition); a connect that gets no answer gives up soon.
+        var handler = new SocketsHttpHandler
+        {
+            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            EnableMultipleHttp2Connections = true,
+        };
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = maxMessageBytes, MaxSendMessageSize = maxMessageBytes, HttpHandler = handler, DisposeHttpClient = true });
         _client = new Protos.V1.Search.SearchClient(_channel);
     }
 

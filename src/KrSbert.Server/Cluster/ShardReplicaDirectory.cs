@@ -30,6 +30,12 @@ internal sealed class ShardReplicaDirectory : IDisposable
     /// <summary>The replicas of <paramref name="shard"/> as DNS lists them now (cached for a few seconds).</summary>
     public async ValueTask<IReadOnlyList<IShardReplica<ShardQuery>>> ReplicasAsync(int shard, CancellationToken cancellationToken)
     {
+        if (shard >= _configured.Length)
+        {
+            // A version with more shards than this process lists addresses for: that shard has no replica to ask.
+            return [];
+        }
+
         if (Volatile.Read(ref _resolved[shard]) is { } cached && DateTime.UtcNow - cached.At < Refresh)
         {
             return cached.Replicas;

@@ -30,6 +30,22 @@ public sealed class ClusterOptions
     /// <summary>How long a shard waits without a LISTEN/NOTIFY wake-up before reading the log anyway, and re-reads the aliases.</summary>
     public int PollMilliseconds { get; set; } = 5_000;
 
+    /// <summary>
+    /// Builder: instead of snapshotting the serving versions, build the next version of this collection from its
+    /// log (re-sharded to <see cref="RebuildShardCount"/>), wait until every replica in <see cref="ShardAddresses"/>
+    /// serves it, flip the alias and drain the old version. Unset: no rebuild.
+    /// </summary>
+    public string? RebuildCollection { get; set; }
+
+    /// <summary>Builder: the shard count of the rebuilt version; 0 keeps the serving version's count.</summary>
+    public int RebuildShardCount { get; set; }
+
+    /// <summary>Builder: how long the rebuild waits for the new version's replicas before it gives up without flipping.</summary>
+    public int RebuildReadySeconds { get; set; } = 600;
+
+    /// <summary>Builder: after the flip, how long writes that resolved the old version may still be in flight before the last drain pass.</summary>
+    public int RebuildSettleMilliseconds { get; set; } = 5_000;
+
     /// <summary>The parsed role (valid after start-up validation).</summary>
     internal ClusterRole ParsedRole => ClusterOptionsValidator.TryParseRole(Role, out ClusterRole role) ? role : ClusterRole.All;
 }

@@ -58,7 +58,8 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
 
         if (role == ClusterRole.Router)
         {
-            if (options.ShardAddresses.Count != options.ShardCount)
+            // More entries than shards are for a rebuilt version with more shards: its replicas are listed before the alias flips.
+            if (options.ShardAddresses.Count < options.ShardCount)
             {
                 errors.Add($"KrSbert:Cluster:ShardAddresses names {options.ShardAddresses.Count} shards; the router needs one entry per shard ({options.ShardCount}: KrSbert:Cluster:ShardAddresses:0, :1, ...).");
             }
@@ -72,6 +73,19 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
                         errors.Add($"KrSbert:Cluster:ShardAddresses:{shard} '{address}' is not http://host:port (e.g. http://krsbert-shard-{shard}:50051).");
                     }
                 }
+            }
+        }
+
+        if (options.RebuildCollection is { Length: > 0 })
+        {
+            if (options.RebuildShardCount < 0 || options.RebuildShardCount > KrSbert.Cluster.Sharding.ShardMap.MaxShards)
+            {
+                errors.Add($"KrSbert:Cluster:RebuildShardCount is {options.RebuildShardCount}; it must be 1 to {KrSbert.Cluster.Sharding.ShardMap.MaxShards}, or 0 to keep the serving count.");
+            }
+
+            if (role != ClusterRole.Builder || options.ShardAddresses.Count == 0)
+            {
+                errors.Add("KrSbert:Cluster:RebuildCollection needs role builder and KrSbert:Cluster:ShardAddresses of the new version's replicas (one entry per shard), which must serve it before the alias flips.");
             }
         }
 

@@ -64,6 +64,38 @@ public sealed class ScatterGatherTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => scatter.QueryAsync(_ => "q", 10, allowPartial: true, CancellationToken.None)).WaitAsync(Timeout);
     }
 
+    [Fact]
+    public async Task A_silent_replica_is_given_up_within_its_share_of_the_deadline_and_then_asked_last()
+    {
+        var silent = new Replica("0a", "a0") { Silent = true };
+        var up = new Replica("0b", "a0");
+        var scatter = new ScatterGather<string>(1, (_, _) => ValueTask.FromResult<IReadOnlyList<IShardReplica<string>>>([silent, up])) { PassOver = TimeSpan.FromMinutes(1) };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 6; i++)
+        {
+            using var caller = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            MergedHits merged = await scatter.QueryAsync(_ => "q", 10, allowPartial: false, caller.Token, DateTime.UtcNow.AddSeconds(2)).WaitAsync(Timeout);
+            Assert.Equal(["a0"], merged.Hits.Select(h => h.Id));
+        }
+
+        // The first query that picked it waited half its deadline for it; every later query went to the other replica first.
+        Assert.Equal((1, 6), (silent.Calls, up.Asked));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(1.9));
+    }
+
+    [Fact]
+    public async Task Without_a_deadline_a_silent_replica_is_waited_for_until_the_caller_cancels()
+    {
+        var silent = new Replica("0a", "a0") { Silent = true };
+        var scatter = new ScatterGather<string>(1, (_, _) => ValueTask.FromResult<IReadOnlyList<IShardReplica<string>>>([silent, new Replica("0b", "a0")]));
+        using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        // The first pick is the second replica's turn: query once to move the turn to the silent one.
+        await scatter.QueryAsync(_ => "q", 10, allowPartial: false, CancellationToken.None).WaitAsync(Timeout);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => scatter.QueryAsync(_ => "q", 10, allowPartial: false, caller.Token)).WaitAsync(Timeout);
+    }
+
     /// <summary>A replica in memory holding one document; it counts the queries it answered.</summary>
     private sealed class Replica(string address, string id) : IShardReplica<string>
     {
@@ -73,10 +105,21 @@ public sealed class ScatterGatherTests
 
         public Exception? Failure { get; init; }
 
+        /// <summary>Never answers nor fails (its packets dropped by a partition) until the call is cancelled.</summary>
+        public bool Silent { get; init; }
+
         public int Asked { get; private set; }
 
-        public Task<IReadOnlyList<SearchHit>> QueryAsync(string query, CancellationToken cancellationToken)
+        public int Calls { get; private set; }
+
+        public async Task<IReadOnlyList<SearchHit>> QueryAsync(string query, CancellationToken cancellationToken)
         {
+            Calls++;
+            if (Silent)
+            {
+                await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+
             if (Down)
             {
                 throw new ReplicaUnavailableException(address, "connection refused");
@@ -88,7 +131,7 @@ public sealed class ScatterGatherTests
             }
 
             Asked++;
-            return Task.FromResult<IReadOnlyList<SearchHit>>([new SearchHit(id, 0.5f, null, null, 0, 0, 0)]);
+            return [new SearchHit(id, 0.5f, null, null, 0, 0, 0)];
         }
     }
 }

@@ -1,0 +1,66 @@
+using KrSbert.Cluster.Aliases;
+using Npgsql;
+
+namespace KrSbert.Cluster.WriteLog;
+
+public sealed partial class PostgresWriteLog
+{
+    /// <summary>
+    /// Records <paramref name="version"/> as built but not yet serving (<c>krs_version</c>), so shard replicas start
+    /// following it before its alias flips and answer for it the moment it does.
+    /// </summary>
+    /// <exception cref="VersionConflictException">The version is already staged or serving.</exception>
+    public async Task StageVersionAsync(CollectionVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await using NpgsqlCommand command = _dataSource.CreateCommand("""
+            INSERT INTO krs_version (collection, version, shard_count)
+            SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM krs_alias WHERE collection = $1 AND version >= $2)
+            ON CONFLICT (collection, version) DO NOTHING
+            """);
+        AddParameters(command.Parameters, version.Collection, version.Version, version.Shards.ShardCount);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+        {
+            throw new VersionConflictException($"version {version.Version} of '{version.Collection}' is already staged, or it or a later version serves.");
+        }
+    }
+
+    /// <summary>The staged versions newer than their collection's serving version, oldest first.</summary>
+    public async Task<IReadOnlyList<CollectionVersion>> StagedVersionsAsync(CancellationToken cancellationToken = default)
+    {
+        var versions = new List<CollectionVersion>();
+        await using NpgsqlCommand command = _dataSource.CreateCommand("""
+            SELECT v.collection, v.version, v.shard_count FROM krs_version v LEFT JOIN krs_alias a ON a.collection = v.collection
+            WHERE a.version IS NULL OR v.version > a.version ORDER BY v.collection, v.version
+            """);
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            versions.Add(new CollectionVersion(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2)));
+        }
+
+        return versions;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="next"/> serve in one statement, only while <paramref name="current"/> still serves: a
+    /// second rebuild racing this one cannot flip the alias back or past it unseen.
+    /// </summary>
+    /// <exception cref="VersionConflictException"><paramref name="current"/> no longer serves.</exception>
+    public async Task FlipAliasAsync(CollectionVersion current, CollectionVersion next, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(next);
+        if (current.Collection != next.Collection || next.Version <= current.Version)
+        {
+            throw new ArgumentException($"the alias flips from a version of a collection to a later version of the same collection, not from '{current.StoreName}' to '{next.StoreName}'.", nameof(next));
+        }
+
+        await using NpgsqlCommand command = _dataSource.CreateCommand("UPDATE krs_alias SET version = $2, shard_count = $3 WHERE collection = $1 AND version = $4");
+        AddParameters(command.Parameters, next.Collection, next.Version, next.Shards.ShardCount, current.Version);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+        {
+            throw new VersionConflictException($"version {current.Version} of '{current.Collection}' no longer serves; the alias was not flipped to version {next.Version}.");
+        }
+    }
+}

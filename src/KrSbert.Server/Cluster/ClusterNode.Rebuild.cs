@@ -1,0 +1,85 @@
+using Grpc.Core;
+using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.Querying;
+using KrSbert.Cluster.Rebuilding;
+using KrSbert.Cluster.WriteLog;
+using KrSbert.Protos.V1;
+
+namespace KrSbert.Server.Cluster;
+
+internal sealed partial class ClusterNode
+{
+    private const int RebuildBatch = 500;
+
+    /// <summary>
+    /// The builder's rebuild: stages the next version of <paramref name="collection"/>, copies the serving version's
+    /// log into it re-sharded (no re-embedding), publishes its snapshots, waits until every replica listed for each of
+    /// its shards answers for it with everything copied, then flips the alias and drains the old version.
+    /// </summary>
+    private async Task RebuildAsync(PostgresWriteLog log, string collection, CancellationToken stopping)
+    {
+        int shardCount = cluster.Value.RebuildShardCount > 0
+            ? cluster.Value.RebuildShardCount
+            : (await log.ReadAliasesAsync(stopping).ConfigureAwait(false)).Resolve(collection).Shards.ShardCount;
+        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, collection, shardCount, stopping).ConfigureAwait(false);
+        CollectionVersion target = rebuild.Target;
+        long rows = await rebuild.CopyAsync(RebuildBatch, stopping).ConfigureAwait(false);
+        Server.Log.RebuildCopied(logger, collection, target.Version, shardCount, rows, rebuild.Source.Version);
+        await PublishSnapshotsAsync(log, target, stopping).ConfigureAwait(false);
+
+        using (var ready = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+        {
+            ready.CancelAfter(TimeSpan.FromSeconds(cluster.Value.RebuildReadySeconds));
+            try
+            {
+                while (await NotServingAsync(target, rebuild, ready.Token).ConfigureAwait(false) is { } reason)
+                {
+                    Server.Log.RebuildWaiting(logger, collection, target.Version, reason);
+                    await Task.Delay(TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds), ready.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"the replicas of version {target.Version} of '{collection}' did not all serve it within {cluster.Value.RebuildReadySeconds} s (KrSbert:Cluster:RebuildReadySeconds); the alias still names version {rebuild.Source.Version}. Start them (KrSbert:Cluster:Shard 0 to {target.Shards.ShardCount - 1}) and run the builder again.");
+            }
+        }
+
+        await rebuild.FlipAsync(RebuildBatch, TimeSpan.FromMilliseconds(cluster.Value.RebuildSettleMilliseconds), stopping).ConfigureAwait(false);
+        Server.Log.RebuildFlipped(logger, collection, rebuild.Source.Version, target.Version);
+    }
+
+    /// <summary>Why <paramref name="target"/> cannot serve yet (a shard with no replica listed, or one not caught up), or null when every replica answers for it.</summary>
+    private async Task<string?> NotServingAsync(CollectionVersion target, VersionRebuild rebuild, CancellationToken cancellationToken)
+    {
+        var headers = new Metadata();
+        if (server.Value.ApiKey is { Length: > 0 } key)
+        {
+            headers.Add("x-api-key", key);
+        }
+
+        for (int shard = 0; shard < target.Shards.ShardCount; shard++)
+        {
+            IReadOnlyList<IShardReplica<ShardQuery>> listed = await replicas.ReplicasAsync(shard, cancellationToken).ConfigureAwait(false);
+            if (listed.Count == 0)
+            {
+                return $"shard {shard} has no replica listed in KrSbert:Cluster:ShardAddresses";
+            }
+
+            foreach (IShardReplica<ShardQuery> replica in listed)
+            {
+                // The copy's token: a replica answers only once it has applied every row copied to its shard.
+                var probe = new QueryRequest { Collection = target.StoreName, Text = "ready", TopK = 1, Exact = true, ConsistencyToken = rebuild.Copied.Encode() };
+                try
+                {
+                    await replica.QueryAsync(new ShardQuery(probe, DateTime.UtcNow.AddSeconds(5), headers), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ReplicaUnavailableException or RpcException)
+                {
+                    return $"replica {replica.Address} of shard {shard}: {e.Message}";
+                }
+            }
+        }
+
+        return null;
+    }
+}

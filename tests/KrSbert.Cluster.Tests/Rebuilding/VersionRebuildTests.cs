@@ -1,0 +1,93 @@
+using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.Rebuilding;
+using KrSbert.Cluster.Tests.WriteLog;
+using KrSbert.Cluster.Writing;
+using KrSbert.Cluster.WriteLog;
+using Npgsql;
+
+namespace KrSbert.Cluster.Tests.Rebuilding;
+
+[Collection(PostgresTests.Name)]
+public sealed class VersionRebuildTests(PostgresCluster cluster)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly CollectionVersion V1 = new("docs", 1, 2);
+
+    [PostgresFact]
+    public async Task A_rebuild_reshards_every_row_into_the_new_count_in_each_documents_order_and_the_flip_drains_later_writes()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        await log.SetAliasAsync(V1).WaitAsync(Timeout);
+        var writer = new ShardedLogWriter(log);
+        await writer.AppendAsync(V1, [.. Enumerable.Range(0, 30).Select(i => Upsert($"doc-{i}", "first"))]).WaitAsync(Timeout);
+        await writer.AppendAsync(V1, [LogEntry.Delete("doc-3"), Upsert("doc-4", "second"), LogEntry.Delete("doc-5")]).WaitAsync(Timeout);
+        await writer.AppendAsync(V1, [Upsert("doc-3", "again")]).WaitAsync(Timeout);
+
+        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 3).WaitAsync(Timeout);
+        Assert.Equal(("docs", 2L, 3), Key(rebuild.Target));
+        Assert.Equal([Key(rebuild.Target)], (await log.StagedVersionsAsync().WaitAsync(Timeout)).Select(Key));
+        await Assert.ThrowsAsync<VersionConflictException>(() => log.StageVersionAsync(rebuild.Target)).WaitAsync(Timeout);
+
+        Assert.Equal(34, await rebuild.CopyAsync(batchSize: 4).WaitAsync(Timeout));
+        Assert.Equal(0, await rebuild.CopyAsync(batchSize: 4).WaitAsync(Timeout));
+        // Still v1 serves: the copy alone changes nothing for readers and writers.
+        Assert.Equal(Key(V1), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
+
+        // A write to v1 after the copy, as a router that resolved the alias before the flip makes it: the drain carries it over.
+        await writer.AppendAsync(V1, [Upsert("doc-7", "late"), LogEntry.Delete("doc-8")]).WaitAsync(Timeout);
+        await rebuild.FlipAsync(batchSize: 4, settle: TimeSpan.FromMilliseconds(50)).WaitAsync(Timeout);
+
+        Assert.Equal(Key(rebuild.Target), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
+        Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
+        Dictionary<string, List<(LogOperation, string?)>> before = await HistoryAsync(log, V1);
+        Dictionary<string, List<(LogOperation, string?)>> after = await HistoryAsync(log, rebuild.Target);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before, pair => Assert.Equal(pair.Value, after[pair.Key]));
+        for (int shard = 0; shard < 3; shard++)
+        {
+            long head = await log.HeadAsync(rebuild.Target, shard).WaitAsync(Timeout);
+            Assert.Equal(head, rebuild.Copied.SequenceFor(shard));
+            Assert.True(head > 0, $"shard {shard} of the new version got no rows");
+        }
+
+        // A second flip from v1 (a rebuild that lost the race) changes nothing and says so.
+        await Assert.ThrowsAsync<VersionConflictException>(() => log.FlipAliasAsync(V1, new CollectionVersion("docs", 3, 1))).WaitAsync(Timeout);
+        Assert.Equal(Key(rebuild.Target), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
+    }
+
+    [PostgresFact]
+    public async Task A_collection_with_no_serving_version_cannot_be_rebuilt()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+
+        await Assert.ThrowsAsync<Storage.Collections.CollectionNotFoundException>(() => VersionRebuild.StageAsync(log, "missing", 2)).WaitAsync(Timeout);
+        await Assert.ThrowsAsync<ArgumentException>(() => log.FlipAliasAsync(V1, new CollectionVersion("other", 2, 2))).WaitAsync(Timeout);
+    }
+
+    /// <summary>Each document's changes in log order, with the shard each landed on checked against the version's map.</summary>
+    private static async Task<Dictionary<string, List<(LogOperation, string?)>>> HistoryAsync(PostgresWriteLog log, CollectionVersion version)
+    {
+        var history = new Dictionary<string, List<(LogOperation, string?)>>(StringComparer.Ordinal);
+        for (int shard = 0; shard < version.Shards.ShardCount; shard++)
+        {
+            foreach (LogRecord record in await log.ReadAfterAsync(version, shard, 0, 1000).WaitAsync(Timeout))
+            {
+                Assert.Equal(shard, version.Shards.ShardOf(record.Entry.DocumentId));
+                if (!history.TryGetValue(record.Entry.DocumentId, out List<(LogOperation, string?)>? changes))
+                {
+                    history[record.Entry.DocumentId] = changes = [];
+                }
+
+                changes.Add((record.Entry.Operation, record.Entry.Text));
+            }
+        }
+
+        return history;
+    }
+
+    private static (string, long, int) Key(CollectionVersion version) => (version.Collection, version.Version, version.Shards.ShardCount);
+
+    private static LogEntry Upsert(string id, string text) => LogEntry.Upsert(id, $"{text} {id}", null, "model", [new LogChunk(0, 4, [], [1, 0])]);
+}
