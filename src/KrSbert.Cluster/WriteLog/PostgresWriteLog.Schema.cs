@@ -43,6 +43,11 @@ public sealed partial class PostgresWriteLog
             sha256 bytea NOT NULL CHECK (length(sha256) = 32),
             registered_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (collection, version, shard, seq));
+        CREATE TABLE IF NOT EXISTS krs_version_settings (
+            collection text NOT NULL,
+            version bigint NOT NULL,
+            settings jsonb NOT NULL,
+            PRIMARY KEY (collection, version));
         """;
 
     private async Task CreateSchemaAsync(CancellationToken cancellationToken)

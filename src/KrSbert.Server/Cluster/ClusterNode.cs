@@ -218,7 +218,7 @@ internal sealed class ClusterNode(
                     switch (Role)
                     {
                         case ClusterRole.Router:
-                            await EnsureLocalAsync(host.Engine, aliases, stopping).ConfigureAwait(false);
+                            await EnsureLocalAsync(host.Engine, log, aliases, stopping).ConfigureAwait(false);
                             break;
                         case ClusterRole.Shard:
                             await FollowAsync(log, aliases, stopping).ConfigureAwait(false);
@@ -249,23 +249,12 @@ internal sealed class ClusterNode(
         }
     }
 
-    /// <summary>An empty local collection for each serving version the engine lacks (with the server's model).</summary>
-    private static async Task EnsureLocalAsync(SearchEngine engine, AliasTable aliases, CancellationToken cancellationToken)
+    /// <summary>An empty local collection for each serving version the engine lacks, created with the settings the version was created with.</summary>
+    private static async Task EnsureLocalAsync(SearchEngine engine, PostgresWriteLog log, AliasTable aliases, CancellationToken cancellationToken)
     {
         foreach (string collection in aliases.Collections)
         {
-            string store = aliases.Resolve(collection).StoreName;
-            if (!engine.ListCollections().Any(c => c.Name == store))
-            {
-                try
-                {
-                    await engine.CreateCollectionAsync(new CollectionDefinition { Name = store }, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Storage.Collections.CollectionExistsException)
-                {
-                    // A router request made it first.
-                }
-            }
+            await LocalVersions.EnsureAsync(engine, log, aliases.Resolve(collection), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -273,7 +262,7 @@ internal sealed class ClusterNode(
     private async Task FollowAsync(PostgresWriteLog log, AliasTable aliases, CancellationToken stopping)
     {
         SearchEngine engine = host.Engine;
-        await EnsureLocalAsync(engine, aliases, stopping).ConfigureAwait(false);
+        await EnsureLocalAsync(engine, log, aliases, stopping).ConfigureAwait(false);
         foreach (string collection in aliases.Collections)
         {
             CollectionVersion version = aliases.Resolve(collection);

@@ -43,9 +43,52 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128) with { Name = version.StoreName };
         var info = engine.ListCollections().FirstOrDefault(c => c.Name == version.StoreName)
             ?? await engine.CreateCollectionAsync(definition, cancellationToken).ConfigureAwait(false);
-        await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).SetAliasAsync(version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        await Unavailable(async () =>
+        {
+            PostgresWriteLog log = await node.OpenLogAsync(cancellationToken).ConfigureAwait(false);
+            // Settings first: a replica that sees the alias finds them and creates its shard alike.
+            await log.SetSettingsAsync(version, info.Record.Settings, cancellationToken).ConfigureAwait(false);
+            await log.SetAliasAsync(version, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(info);
         proto.Name = request.Name;
+        return proto;
+    }
+
+    /// <summary>
+    /// A serving collection as PostgreSQL records it: its name and the settings it was created with (the router's
+    /// local collection is made from them). Document and chunk counts live on the shards and are not summed here.
+    /// </summary>
+    public async Task<Protos.V1.CollectionInfo> GetAsync(string collection, CancellationToken cancellationToken)
+    {
+        CollectionVersion version = await ResolveAsync(collection, cancellationToken).ConfigureAwait(false);
+        return Described(version);
+    }
+
+    /// <summary>Every serving collection, as <see cref="GetAsync"/> describes each.</summary>
+    public async Task<ListCollectionsResponse> ListAsync(CancellationToken cancellationToken)
+    {
+        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        var response = new ListCollectionsResponse();
+        foreach (string collection in aliases.Collections)
+        {
+            response.Collections.Add(Described(await ResolveAsync(collection, cancellationToken).ConfigureAwait(false)));
+        }
+
+        return response;
+    }
+
+    private Protos.V1.CollectionInfo Described(CollectionVersion version)
+    {
+        Search.Collections.CollectionInfo local = host.Engine.GetCollection(version.StoreName);
+        Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(local);
+        proto.Name = version.Collection;
+        proto.Documents = 0;
+        proto.Chunks = 0;
+        proto.IndexedVectors = 0;
+        proto.Sequence = 0;
+        proto.SnapshotSequence = 0;
+        proto.SnapshotAt = null;
         return proto;
     }
 
@@ -140,20 +183,8 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     {
         AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         CollectionVersion version = aliases.Resolve(collection);
-        var engine = host.Engine;
-        if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
-        {
-            // Made to serve through another router a moment ago: the local collection that embeds for it comes now, not at the next alias read.
-            try
-            {
-                await engine.CreateCollectionAsync(new Search.Collections.CollectionDefinition { Name = version.StoreName }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CollectionExistsException)
-            {
-                // Another request or the alias poll made it first.
-            }
-        }
-
+        // Made to serve through another router a moment ago: the local collection that embeds for it comes now, not at the next alias read.
+        await Unavailable(async () => await LocalVersions.EnsureAsync(host.Engine, await node.OpenLogAsync(cancellationToken).ConfigureAwait(false), version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         return version;
     }
 

@@ -185,6 +185,49 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
         }
     }
 
+    [PostgresFact]
+    public async Task A_router_create_with_inner_product_and_bm25_k1_reaches_every_shard_so_routed_scores_equal_a_single_node_built_alike()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(postgres, shards: 2, replicasPerShard: 1).WaitAsync(Timeout);
+        await using TestServer single = await TestServer.StartAsync().WaitAsync(Timeout);
+        var router = Clients(cluster.Router);
+        var node = Clients(single);
+        var create = new CreateCollectionRequest { Name = "dot", Metric = Metric.InnerProduct, Normalize = false, Bm25K1 = 1.7, Bm25B = 0.6, EfSearch = 48 };
+        await router.Collections.CreateAsync(create).ResponseAsync.WaitAsync(Timeout);
+        await node.Collections.CreateAsync(create).ResponseAsync.WaitAsync(Timeout);
+        await node.Collections.CreateAsync(new CreateCollectionRequest { Name = "cos" }).ResponseAsync.WaitAsync(Timeout);
+
+        var request = new UpsertRequest { Collection = "dot" };
+        request.Documents.AddRange(Enumerable.Range(0, 32).Select(n => new Document { Id = $"d{n:D2}", Text = $"{s_subjects[n % 8]} {s_predicates[(n / 8) % 8]}." }));
+        string token = (await router.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout)).ConsistencyToken;
+        await node.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
+        request.Collection = "cos";
+        await node.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
+
+        // The router reports the collection as created, not with the defaults.
+        CollectionInfo routed = await router.Collections.GetAsync(new GetCollectionRequest { Name = "dot" }).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(("dot", Metric.InnerProduct, false, 1.7, 0.6, 48u), (routed.Name, routed.Metric, routed.Normalize, routed.Bm25K1, routed.Bm25B, routed.EfSearch));
+        ListCollectionsResponse listed = await router.Collections.ListAsync(new ListCollectionsRequest()).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(Metric.InnerProduct, Assert.Single(listed.Collections, c => c.Name == "dot").Metric);
+
+        // Each shard replica built its part with them.
+        foreach (TestServer? replica in cluster.Replicas.Select(r => r[0]))
+        {
+            CollectionInfo shard = await new Collections.CollectionsClient(replica!.Channel).GetAsync(new GetCollectionRequest { Name = "dot__v1" }).ResponseAsync.WaitAsync(Timeout);
+            Assert.Equal((Metric.InnerProduct, false, 1.7, 0.6), (shard.Metric, shard.Normalize, shard.Bm25K1, shard.Bm25B));
+        }
+
+        // Dense scores are raw dot products, as on a single node built alike, and unlike cosine's.
+        var query = new QueryRequest { Collection = "dot", Text = "where can I buy bread", TopK = 10, Exact = true, ConsistencyToken = token };
+        QueryResponse actual = await router.Search.QueryAsync(query, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        query.ClearConsistencyToken();
+        QueryResponse expected = await node.Search.QueryAsync(query).ResponseAsync.WaitAsync(Timeout);
+        query.Collection = "cos";
+        QueryResponse cosine = await node.Search.QueryAsync(query).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(expected.Hits.Select(h => (h.Id, Math.Round(h.Score, 4))), actual.Hits.Select(h => (h.Id, Math.Round(h.Score, 4))));
+        Assert.NotEqual(cosine.Hits[0].Score, actual.Hits[0].Score, 3);
+    }
+
     private static (Collections.CollectionsClient Collections, Documents.DocumentsClient Documents, Protos.V1.Search.SearchClient Search) Clients(TestServer server) =>
         (new Collections.CollectionsClient(server.Channel), new Documents.DocumentsClient(server.Channel), new Protos.V1.Search.SearchClient(server.Channel));
 }
