@@ -127,10 +127,55 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         return new DeleteDocumentsResponse { Deleted = (ulong)entries.Count, ConsistencyToken = token.Encode() };
     }
 
-    public async Task<QueryResponse> QueryAsync(QueryRequest request, ServerCallContext context)
+    public Task<QueryResponse> QueryAsync(QueryRequest request, ServerCallContext context) =>
+        QueryAsync(request, context.Deadline, context.CancellationToken);
+
+    /// <summary>
+    /// The stored documents with <paramref name="request"/>'s ids: each id is asked of its own shard (by the shard
+    /// map), one replica per shard, the next one when a replica is unavailable. Ids no shard holds are left out, as
+    /// on a single node; the rest come back in the order asked.
+    /// </summary>
+    public async Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, DateTime deadline, CancellationToken cancellationToken)
+    {
+        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        Metadata headers = Headers();
+        DateTime? callDeadline = deadline == DateTime.MaxValue ? null : deadline;
+        var found = new Dictionary<string, Protos.V1.StoredDocument>(StringComparer.Ordinal);
+        Task<GetDocumentsResponse>[] asks = [.. request.Ids.Distinct(StringComparer.Ordinal).GroupBy(version.Shards.ShardOf).Select(async ids =>
+        {
+            var forward = new GetDocumentsRequest { Collection = version.StoreName, IncludeVectors = request.IncludeVectors };
+            forward.Ids.AddRange(ids);
+            foreach (IShardReplica<ShardQuery> replica in await replicas.ReplicasAsync(ids.Key, cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    return await ((GrpcShardReplica)replica).GetDocumentsAsync(forward, headers, callDeadline, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplicaUnavailableException)
+                {
+                    // The next replica of the shard may answer.
+                }
+            }
+
+            throw new RpcException(new Status(StatusCode.Unavailable, $"No replica of shard {ids.Key} answered; the documents on it cannot be read now."));
+        })];
+        foreach (GetDocumentsResponse answer in await Task.WhenAll(asks).ConfigureAwait(false))
+        {
+            foreach (Protos.V1.StoredDocument document in answer.Documents)
+            {
+                found[document.Id] = document;
+            }
+        }
+
+        var response = new GetDocumentsResponse();
+        response.Documents.AddRange(request.Ids.Distinct(StringComparer.Ordinal).Where(found.ContainsKey).Select(id => found[id]));
+        return response;
+    }
+
+    /// <summary>A query routed alone: embedded once here, asked of one replica per shard within <paramref name="deadline"/>, merged.</summary>
+    public async Task<QueryResponse> QueryAsync(QueryRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        CancellationToken cancellationToken = context.CancellationToken;
         CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
         if (request.HasConsistencyToken && ConsistencyToken.Parse(request.ConsistencyToken).Version != version.Version)
         {
@@ -156,13 +201,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
             }
         }
 
-        var headers = new Metadata();
-        if (server.Value.ApiKey is { Length: > 0 } key)
-        {
-            headers.Add("x-api-key", key);
-        }
-
-        var query = new ShardQuery(forward, context.Deadline == DateTime.MaxValue ? null : context.Deadline, headers);
+        var query = new ShardQuery(forward, deadline == DateTime.MaxValue ? null : deadline, Headers());
         long searchStarted = Stopwatch.GetTimestamp();
         MergedHits merged;
         try
@@ -177,6 +216,18 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         QueryResponse response = ProtoMapper.ToProto(new SearchResult(merged.Hits, embedding, Stopwatch.GetElapsedTime(searchStarted), Stopwatch.GetElapsedTime(started)));
         response.Coverage = merged.Coverage.Fraction;
         return response;
+    }
+
+    /// <summary>The key shards expect, when the cluster has one.</summary>
+    private Metadata Headers()
+    {
+        var headers = new Metadata();
+        if (server.Value.ApiKey is { Length: > 0 } key)
+        {
+            headers.Add("x-api-key", key);
+        }
+
+        return headers;
     }
 
     private async Task<CollectionVersion> ResolveAsync(string collection, CancellationToken cancellationToken)

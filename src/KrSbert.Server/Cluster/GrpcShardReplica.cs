@@ -11,12 +11,14 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly Protos.V1.Search.SearchClient _client;
+    private readonly Documents.DocumentsClient _documents;
 
     public GrpcShardReplica(string address, int maxMessageBytes)
     {
         Address = address;
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = maxMessageBytes, MaxSendMessageSize = maxMessageBytes });
         _client = new Protos.V1.Search.SearchClient(_channel);
+        _documents = new Documents.DocumentsClient(_channel);
     }
 
     public string Address { get; }
@@ -36,6 +38,24 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
 
         return [.. response.Hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, new Dictionary<string, string>(h.Metadata), (int)h.ChunkIndex, (int)h.ChunkStart, (int)h.ChunkEnd))];
     }
+
+    /// <summary>The shard's stored documents with the request's ids (the local collection name already set).</summary>
+    /// <exception cref="ReplicaUnavailableException">The replica cannot answer now: another replica may.</exception>
+    public async Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, Metadata headers, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _documents.GetAsync(request, headers, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (Unreachable(e))
+        {
+            throw new ReplicaUnavailableException(Address, e.Status.Detail, e);
+        }
+    }
+
+    /// <summary>Down, restarting, still catching up, or the connection broke mid-call: a read changes nothing, so another replica may answer it.</summary>
+    private static bool Unreachable(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable || (e.StatusCode is StatusCode.Internal or StatusCode.Unknown && e.Status.DebugException is HttpRequestException or IOException);
 
     public void Dispose() => _channel.Dispose();
 }

@@ -44,17 +44,28 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
         return response;
     }
 
-    public override Task<GetDocumentsResponse> Get(GetDocumentsRequest request, ServerCallContext context)
+    public override async Task<GetDocumentsResponse> Get(GetDocumentsRequest request, ServerCallContext context)
     {
-        SearchService.NotOnRouter(node);
         if (request.Ids.Count > options.Value.Limits.MaxDocumentsPerRequest)
         {
             throw new LimitExceededException("ids", request.Ids.Count, options.Value.Limits.MaxDocumentsPerRequest);
         }
 
+        switch (node.Role)
+        {
+            case ClusterRole.Router:
+                return await services.GetRequiredService<Cluster.ClusterRouter>().GetDocumentsAsync(request, context.Deadline, context.CancellationToken);
+            case ClusterRole.Shard:
+                // A replica still catching up answers UNAVAILABLE, so the router asks another rather than reading a stale shard.
+                await node.BeforeShardQueryAsync(request.Collection, null, context.Deadline, context.CancellationToken);
+                break;
+            default:
+                break;
+        }
+
         var response = new GetDocumentsResponse();
         response.Documents.AddRange(host.Engine.GetDocuments(request.Collection, request.Ids, request.IncludeVectors).Select(d => ProtoMapper.ToProto(d, request.IncludeVectors)));
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<DeleteDocumentsResponse> Delete(DeleteDocumentsRequest request, ServerCallContext context)

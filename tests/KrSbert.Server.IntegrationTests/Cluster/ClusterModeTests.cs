@@ -228,6 +228,50 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
         Assert.NotEqual(cosine.Hits[0].Score, actual.Hits[0].Score, 3);
     }
 
+    [PostgresFact]
+    public async Task A_router_gets_documents_from_their_shards_and_scatters_each_query_of_a_batch_as_a_single_node_answers_them()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(postgres, shards: 2, replicasPerShard: 1).WaitAsync(Timeout);
+        await using TestServer single = await TestServer.StartAsync().WaitAsync(Timeout);
+        var router = Clients(cluster.Router);
+        var node = Clients(single);
+        await router.Collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+        await node.Collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+        var request = new UpsertRequest { Collection = "docs" };
+        request.Documents.AddRange(Enumerable.Range(0, 24).Select(n => new Document { Id = $"d{n:D2}", Text = $"{s_subjects[n % 8]} {s_predicates[(n / 8) % 8]}.", Metadata = { ["n"] = $"{n}" } }));
+        string token = (await router.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout)).ConsistencyToken;
+        await node.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
+        // Get carries no token: a query with it first makes sure both replicas applied the write.
+        await router.Search.QueryAsync(new QueryRequest { Collection = "docs", Text = "bread", TopK = 1, ConsistencyToken = token }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+
+        // Ids on both shards, one no shard holds, in an order of the caller's.
+        var map = new ShardMap(2);
+        string[] asked = ["d17", "missing", "d03", "d00", "d11"];
+        Assert.Equal(2, asked.Where(id => id != "missing").Select(map.ShardOf).Distinct().Count());
+        GetDocumentsResponse got = await router.Documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { asked } }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        GetDocumentsResponse expected = await node.Documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { asked } }).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(["d17", "d03", "d00", "d11"], got.Documents.Select(d => d.Id));
+        Assert.Equal(expected.Documents.Select(d => (d.Id, d.Text, d.Metadata["n"])).Order(), got.Documents.Select(d => (d.Id, d.Text, d.Metadata["n"])).Order());
+
+        var batch = new QueryBatchRequest();
+        batch.Queries.AddRange(s_queries.Select(text => new QueryRequest { Collection = "docs", Text = text, TopK = 5, Exact = true }));
+        QueryBatchResponse routed = await router.Search.QueryBatchAsync(batch, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        QueryBatchResponse alone = await node.Search.QueryBatchAsync(batch).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(s_queries.Length, routed.Results.Count);
+        Assert.All(alone.Results.Zip(routed.Results), pair => Assert.Equal(pair.First.Hits.Select(h => h.Id), pair.Second.Hits.Select(h => h.Id)));
+
+        // A batch item naming a collection that does not exist fails the batch as the item would alone, named.
+        batch.Queries.Add(new QueryRequest { Collection = "nope", Text = "bread", TopK = 5 });
+        RpcException missing = await Assert.ThrowsAsync<RpcException>(() => router.Search.QueryBatchAsync(batch).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.StartsWith($"queries[{s_queries.Length}]: ", missing.Status.Detail, StringComparison.Ordinal);
+
+        // With the shard of an id down, Get answers UNAVAILABLE rather than leaving the document out.
+        await cluster.StopReplicaAsync(map.ShardOf("d03"), 0).WaitAsync(Timeout);
+        RpcException down = await Assert.ThrowsAsync<RpcException>(() => router.Documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { "d03" } }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.Unavailable, down.StatusCode);
+    }
+
     private static (Collections.CollectionsClient Collections, Documents.DocumentsClient Documents, Protos.V1.Search.SearchClient Search) Clients(TestServer server) =>
         (new Collections.CollectionsClient(server.Channel), new Documents.DocumentsClient(server.Channel), new Protos.V1.Search.SearchClient(server.Channel));
 }
