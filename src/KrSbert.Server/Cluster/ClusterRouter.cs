@@ -96,16 +96,63 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     {
         CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
         PreparedUpsert prepared = await host.Engine.PrepareUpsertAsync(version.StoreName, [.. request.Documents.Select(ProtoMapper.ToInput)], allOrNothing: true, cancellationToken).ConfigureAwait(false);
-        string model = host.Embedder.Model.Name;
-        List<LogEntry> entries = [.. prepared.Documents.Cast<DocumentWrite.Upsert>().Select(d => LogEntry.Upsert(
-            d.Id,
-            d.Text,
-            d.Metadata,
-            d.Chunks.All(c => c.TokenIds.Length == 0) ? null : model,
-            [.. d.Chunks.Select(c => new LogChunk(c.Start, c.End, c.TokenIds, c.Vector))]))];
+        List<LogEntry> entries = LogEntries(prepared);
         ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
         var response = new UpsertResponse { ConsistencyToken = token.Encode() };
         response.Ids.AddRange(entries.Select(e => e.DocumentId));
+        return response;
+    }
+
+    /// <summary>
+    /// A streamed ingest: the stream is cut into batches, each embedded here and appended to the shards' logs as an
+    /// upsert is; a document refused while preparing is reported with its position in the stream and the rest go on.
+    /// The token covers every batch appended.
+    /// </summary>
+    public async Task<IngestResponse> IngestAsync(string collection, IAsyncEnumerable<DocumentInput> documents, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CollectionVersion version = await ResolveAsync(collection, cancellationToken).ConfigureAwait(false);
+        var response = new IngestResponse();
+        ConsistencyToken? written = null;
+        long received = 0;
+        var batch = new List<DocumentInput>(batchSize);
+        async Task AppendBatchAsync()
+        {
+            PreparedUpsert prepared = await host.Engine.PrepareUpsertAsync(version.StoreName, batch, allOrNothing: false, cancellationToken).ConfigureAwait(false);
+            long offset = received - batch.Count;
+            response.Failures.AddRange(prepared.Failures.Select(f => new DocumentError { Index = (ulong)(offset + f.Index), Id = f.Id ?? "", Field = f.Field, Reason = f.Reason }));
+            List<LogEntry> entries = LogEntries(prepared);
+            if (entries.Count > 0)
+            {
+                ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+                written = written is null ? token : written.Merge(token);
+                response.Stored += (ulong)entries.Count;
+            }
+
+            batch.Clear();
+        }
+
+        await foreach (DocumentInput document in documents.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            batch.Add(document);
+            received++;
+            if (batch.Count == batchSize)
+            {
+                await AppendBatchAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await AppendBatchAsync().ConfigureAwait(false);
+        }
+
+        response.Received = (ulong)received;
+        if (written is not null)
+        {
+            response.ConsistencyToken = written.Encode();
+        }
+
         return response;
     }
 
@@ -216,6 +263,18 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         QueryResponse response = ProtoMapper.ToProto(new SearchResult(merged.Hits, embedding, Stopwatch.GetElapsedTime(searchStarted), Stopwatch.GetElapsedTime(started)));
         response.Coverage = merged.Coverage.Fraction;
         return response;
+    }
+
+    /// <summary>The prepared documents as log rows, with the chunks' token ids and vectors, so replicas never re-embed.</summary>
+    private List<LogEntry> LogEntries(PreparedUpsert prepared)
+    {
+        string model = host.Embedder.Model.Name;
+        return [.. prepared.Documents.Cast<DocumentWrite.Upsert>().Select(d => LogEntry.Upsert(
+            d.Id,
+            d.Text,
+            d.Metadata,
+            d.Chunks.All(c => c.TokenIds.Length == 0) ? null : model,
+            [.. d.Chunks.Select(c => new LogChunk(c.Start, c.End, c.TokenIds, c.Vector))]))];
     }
 
     /// <summary>The key shards expect, when the cluster has one.</summary>

@@ -75,13 +75,4 @@ internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> opt
             throw new RequestItemException($"queries[{index}]", e);
         }
     }
-
-    /// <summary>RPCs the router does not scatter yet answer UNIMPLEMENTED rather than search its empty local collections.</summary>
-    internal static void NotOnRouter(Cluster.ClusterNode node, [System.Runtime.CompilerServices.CallerMemberName] string method = "")
-    {
-        if (node.Role == ClusterRole.Router)
-        {
-            throw new RpcException(new Status(StatusCode.Unimplemented, $"{method} is not supported by a cluster router yet."));
-        }
-    }
 }

@@ -272,6 +272,32 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
         Assert.Equal(StatusCode.Unavailable, down.StatusCode);
     }
 
+    [PostgresFact]
+    public async Task A_router_ingests_a_stream_through_the_log_in_batches_reporting_refused_documents_by_stream_position_and_its_token_reads_them()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(postgres, shards: 2, replicasPerShard: 1).WaitAsync(Timeout);
+        var router = Clients(cluster.Router);
+        await router.Collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+
+        // More than one batch (256), with a document that has neither text nor vector in the second.
+        using var call = router.Documents.Ingest(deadline: DateTime.UtcNow.AddSeconds(120));
+        for (int n = 0; n < 300; n++)
+        {
+            Document document = n == 270 ? new Document { Id = "empty" } : new Document { Id = $"i{n:D3}", Text = $"{s_subjects[n % 8]} {s_predicates[(n / 8) % 8]} ({n})." };
+            await call.RequestStream.WriteAsync(new IngestRequest { Collection = n == 0 ? "docs" : "", Document = document }).WaitAsync(Timeout);
+        }
+
+        await call.RequestStream.CompleteAsync().WaitAsync(Timeout);
+        IngestResponse response = await call.ResponseAsync.WaitAsync(Timeout);
+
+        Assert.Equal((300ul, 299ul), (response.Received, response.Stored));
+        DocumentError refused = Assert.Single(response.Failures);
+        Assert.Equal((270ul, "empty"), (refused.Index, refused.Id));
+        QueryResponse all = await router.Search.QueryAsync(new QueryRequest { Collection = "docs", Text = "bread", TopK = 300, Exact = true, ConsistencyToken = response.ConsistencyToken }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(299, all.Hits.Count);
+        Assert.DoesNotContain(all.Hits, h => h.Id == "empty");
+    }
+
     private static (Collections.CollectionsClient Collections, Documents.DocumentsClient Documents, Protos.V1.Search.SearchClient Search) Clients(TestServer server) =>
         (new Collections.CollectionsClient(server.Channel), new Documents.DocumentsClient(server.Channel), new Protos.V1.Search.SearchClient(server.Channel));
 }
