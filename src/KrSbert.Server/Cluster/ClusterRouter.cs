@@ -56,36 +56,56 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     }
 
     /// <summary>
-    /// A serving collection as PostgreSQL records it: its name and the settings it was created with (the router's
-    /// local collection is made from them). Document and chunk counts live on the shards and are not summed here.
+    /// A serving collection: its name and the settings it was created with, as PostgreSQL records them (the
+    /// router's local collection is made from them), and its documents, chunks and indexed vectors summed over
+    /// one replica of every shard.
     /// </summary>
-    public async Task<Protos.V1.CollectionInfo> GetAsync(string collection, CancellationToken cancellationToken)
+    public async Task<Protos.V1.CollectionInfo> GetAsync(string collection, DateTime deadline, CancellationToken cancellationToken)
     {
         CollectionVersion version = await ResolveAsync(collection, cancellationToken).ConfigureAwait(false);
-        return Described(version);
+        return await DescribedAsync(version, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every serving collection, as <see cref="GetAsync"/> describes each.</summary>
-    public async Task<ListCollectionsResponse> ListAsync(CancellationToken cancellationToken)
+    public async Task<ListCollectionsResponse> ListAsync(DateTime deadline, CancellationToken cancellationToken)
     {
         AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         var response = new ListCollectionsResponse();
         foreach (string collection in aliases.Collections)
         {
-            response.Collections.Add(Described(await ResolveAsync(collection, cancellationToken).ConfigureAwait(false)));
+            response.Collections.Add(await DescribedAsync(await ResolveAsync(collection, cancellationToken).ConfigureAwait(false), deadline, cancellationToken).ConfigureAwait(false));
         }
 
         return response;
     }
 
-    private Protos.V1.CollectionInfo Described(CollectionVersion version)
+    private async Task<Protos.V1.CollectionInfo> DescribedAsync(CollectionVersion version, DateTime deadline, CancellationToken cancellationToken)
     {
-        Search.Collections.CollectionInfo local = host.Engine.GetCollection(version.StoreName);
-        Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(local);
+        Metadata headers = Headers();
+        DateTime? callDeadline = deadline == DateTime.MaxValue ? null : deadline;
+        Protos.V1.CollectionInfo[] parts = await Task.WhenAll(Enumerable.Range(0, version.Shards.ShardCount).Select(async shard =>
+        {
+            foreach (IShardReplica<ShardQuery> replica in await replicas.ReplicasAsync(shard, cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    return await ((GrpcShardReplica)replica).GetCollectionAsync(version.StoreName, headers, callDeadline, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplicaUnavailableException)
+                {
+                    // The next replica of the shard may answer.
+                }
+            }
+
+            throw new RpcException(new Status(StatusCode.Unavailable, $"No replica of shard {shard} answered; collection '{version.Collection}' cannot be counted now."));
+        })).ConfigureAwait(false);
+
+        Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(host.Engine.GetCollection(version.StoreName));
         proto.Name = version.Collection;
-        proto.Documents = 0;
-        proto.Chunks = 0;
-        proto.IndexedVectors = 0;
+        proto.Documents = (ulong)parts.Sum(p => (long)p.Documents);
+        proto.Chunks = (ulong)parts.Sum(p => (long)p.Chunks);
+        proto.IndexedVectors = (ulong)parts.Sum(p => (long)p.IndexedVectors);
+        // Sequences and snapshots are per shard; the consistency token carries them.
         proto.Sequence = 0;
         proto.SnapshotSequence = 0;
         proto.SnapshotAt = null;

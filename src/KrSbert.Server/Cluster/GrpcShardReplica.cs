@@ -12,6 +12,7 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
     private readonly GrpcChannel _channel;
     private readonly Protos.V1.Search.SearchClient _client;
     private readonly Documents.DocumentsClient _documents;
+    private readonly Collections.CollectionsClient _collections;
 
     public GrpcShardReplica(string address, int maxMessageBytes)
     {
@@ -19,6 +20,7 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = maxMessageBytes, MaxSendMessageSize = maxMessageBytes });
         _client = new Protos.V1.Search.SearchClient(_channel);
         _documents = new Documents.DocumentsClient(_channel);
+        _collections = new Collections.CollectionsClient(_channel);
     }
 
     public string Address { get; }
@@ -46,6 +48,20 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
         try
         {
             return await _documents.GetAsync(request, headers, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (Unreachable(e))
+        {
+            throw new ReplicaUnavailableException(Address, e.Status.Detail, e);
+        }
+    }
+
+    /// <summary>The shard's part of a collection version (<paramref name="storeName"/>): its counts.</summary>
+    /// <exception cref="ReplicaUnavailableException">The replica cannot answer now: another replica may.</exception>
+    public async Task<CollectionInfo> GetCollectionAsync(string storeName, Metadata headers, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _collections.GetAsync(new GetCollectionRequest { Name = storeName }, headers, deadline, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException e) when (Unreachable(e))
         {

@@ -27,7 +27,13 @@ internal sealed class CollectionsService(EngineHost host, Cluster.ClusterNode no
     {
         if (node.Role == ClusterRole.Router)
         {
-            return await services.GetRequiredService<Cluster.ClusterRouter>().GetAsync(request.Name, context.CancellationToken);
+            return await services.GetRequiredService<Cluster.ClusterRouter>().GetAsync(request.Name, context.Deadline, context.CancellationToken);
+        }
+
+        if (node.Role == ClusterRole.Shard)
+        {
+            // A replica catching up would undercount: the router asks another.
+            await node.BeforeShardQueryAsync(request.Name, null, context.Deadline, context.CancellationToken);
         }
 
         return ProtoMapper.ToProto(host.Engine.GetCollection(request.Name));
@@ -37,7 +43,7 @@ internal sealed class CollectionsService(EngineHost host, Cluster.ClusterNode no
     {
         if (node.Role == ClusterRole.Router)
         {
-            return await services.GetRequiredService<Cluster.ClusterRouter>().ListAsync(context.CancellationToken);
+            return await services.GetRequiredService<Cluster.ClusterRouter>().ListAsync(context.Deadline, context.CancellationToken);
         }
 
         var response = new ListCollectionsResponse();

@@ -204,11 +204,14 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
         request.Collection = "cos";
         await node.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
 
-        // The router reports the collection as created, not with the defaults.
+        // Both shards have applied the write once a query with its token answers.
+        await router.Search.QueryAsync(new QueryRequest { Collection = "dot", Text = "bread", TopK = 1, ConsistencyToken = token }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+
+        // The router reports the collection as created, not with the defaults, and counts the documents of every shard.
         CollectionInfo routed = await router.Collections.GetAsync(new GetCollectionRequest { Name = "dot" }).ResponseAsync.WaitAsync(Timeout);
-        Assert.Equal(("dot", Metric.InnerProduct, false, 1.7, 0.6, 48u), (routed.Name, routed.Metric, routed.Normalize, routed.Bm25K1, routed.Bm25B, routed.EfSearch));
+        Assert.Equal(("dot", Metric.InnerProduct, false, 1.7, 0.6, 48u, 32ul), (routed.Name, routed.Metric, routed.Normalize, routed.Bm25K1, routed.Bm25B, routed.EfSearch, routed.Documents));
         ListCollectionsResponse listed = await router.Collections.ListAsync(new ListCollectionsRequest()).ResponseAsync.WaitAsync(Timeout);
-        Assert.Equal(Metric.InnerProduct, Assert.Single(listed.Collections, c => c.Name == "dot").Metric);
+        Assert.Equal((Metric.InnerProduct, 32ul), Assert.Single(listed.Collections, c => c.Name == "dot") is var l ? (l.Metric, l.Documents) : default);
 
         // Each shard replica built its part with them.
         foreach (TestServer? replica in cluster.Replicas.Select(r => r[0]))
@@ -270,6 +273,10 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
         await cluster.StopReplicaAsync(map.ShardOf("d03"), 0).WaitAsync(Timeout);
         RpcException down = await Assert.ThrowsAsync<RpcException>(() => router.Documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { "d03" } }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
         Assert.Equal(StatusCode.Unavailable, down.StatusCode);
+        RpcException uncounted = await Assert.ThrowsAsync<RpcException>(() => router.Collections.GetAsync(new GetCollectionRequest { Name = "docs" }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.Unavailable, uncounted.StatusCode);
+        RpcException unknown = await Assert.ThrowsAsync<RpcException>(() => router.Collections.GetAsync(new GetCollectionRequest { Name = "nope" }).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 
     [PostgresFact]
