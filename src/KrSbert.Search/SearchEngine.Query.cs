@@ -40,12 +40,7 @@ public sealed partial class SearchEngine
         }
         else if (request.Mode != QueryMode.Lexical)
         {
-            RequireSamePrecision(settings);
-            if (!TextSearchable(settings))
-            {
-                throw new CollectionMismatchException("text", $"collection holds {settings.ModelName} vectors of {settings.Dimension} dimensions ({settings.Pooling}); this server embeds with {Embedder?.Model.Name ?? "no model"}: query with a vector instead");
-            }
-
+            RequireTextQueries(settings);
             long embedStarted = Stopwatch.GetTimestamp();
             var embeddingRequest = new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize };
             query = _batcher is not null
@@ -303,5 +298,22 @@ public sealed partial class SearchEngine
         return VectorRules.Violation(vector, settings.Dimension, IndexSettings.Metric(settings.Metric)) is { } violation
             ? throw new ArgumentException($"{field} {violation}.", field)
             : vector;
+    }
+
+    /// <summary>
+    /// Throws unless this engine's embedder makes query vectors comparable to <paramref name="collection"/>'s: the same
+    /// model, pooling dimension and precision. A cluster router, which embeds for its shards, checks this first.
+    /// </summary>
+    /// <exception cref="CollectionMismatchException">The model or its precision differs (fields <c>text</c>, <c>model_precision</c>).</exception>
+    /// <exception cref="CollectionNotFoundException">No such collection.</exception>
+    public void RequireTextQueries(string collection) => RequireTextQueries(Require(collection).Record.Settings);
+
+    private void RequireTextQueries(CollectionSettings settings)
+    {
+        RequireSamePrecision(settings);
+        if (!TextSearchable(settings))
+        {
+            throw new CollectionMismatchException("text", $"collection holds {settings.ModelName} vectors of {settings.Dimension} dimensions ({settings.Pooling}); this server embeds with {Embedder?.Model.Name ?? "no model"}: query with a vector instead");
+        }
     }
 }

@@ -37,4 +37,43 @@ public class BenchLexicalCommandTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Bench_lexical_shards_reports_per_shard_bm25_merged_and_one_shard_equals_the_engine_index()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "krsbert-korsts-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            const string header = "genre\tfilename\tyear\tid\tscore\tsentence1\tsentence2\n";
+            string[] rows =
+            [
+                "경찰이 사건을 조사한다\t경찰은 사건과 관련된 조사를 했다",
+                "아이가 공원에서 논다\t아이는 공원에서 놀고 있다",
+                "회원 탈퇴 방법\t회원 탈퇴는 설정에서 한다",
+                "남자가 기타를 친다\t한 남자가 기타를 연주하고 있다",
+                "고양이가 소파에서 잔다\t고양이 한 마리가 소파 위에서 자고 있다",
+                "비행기가 공항에서 이륙한다\t공항에서 비행기가 이륙하고 있다",
+            ];
+            await File.WriteAllTextAsync(Path.Combine(folder, "sts-train.tsv"), header + string.Concat(rows.Select((r, i) => $"g\tf\ty\t{i}\t4.5\t{r}\n")));
+            await File.WriteAllTextAsync(Path.Combine(folder, "sts-dev.tsv"), header);
+
+            var one = await KrSbertProcess.RunAsync(null, "bench", "lexical", "--data", folder, "--shards", "1").WaitAsync(Timeout);
+            var two = await KrSbertProcess.RunAsync(null, "bench", "lexical", "--data", folder, "--shards", "2").WaitAsync(Timeout);
+            var bad = await KrSbertProcess.RunAsync(null, "bench", "lexical", "--data", folder, "--shards", "-1").WaitAsync(Timeout);
+
+            Assert.True(one.ExitCode == 0, one.Error);
+            Assert.True(two.ExitCode == 0, two.Error);
+            static double Mrr(string output, string unit) => double.Parse(output.Split('\n').Single(l => l.StartsWith(unit, StringComparison.Ordinal))[34..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
+            // One shard holds every document, so its statistics are the collection's: the same ranking as the engine index.
+            Assert.Equal(Mrr(one.Output, "unigrams + bigrams (engine index)"), Mrr(one.Output, "engine, 1 shards, own BM25 stats"));
+            Assert.InRange(Mrr(two.Output, "engine, 2 shards, own BM25 stats"), 0.0, 1.0);
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains("--shards is -1", bad.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -30,13 +30,19 @@ internal static class BenchLexicalCommand
         var vocab = new Option<string?>("--vocab") { Description = "A WordPiece vocab.txt (e.g. KR-SBERT's) to add the WordPiece-id variants" };
         var hybrid = new Option<bool>("--hybrid") { Description = "Also compare dense and hybrid search with the embedded model (embeds every sentence)" };
         var scale = new Option<int>("--scale") { Description = "Also time an engine of this many documents (three KorSTS sentences each): lexical and hybrid query p50/p99, rebuild docs/s, sizes", DefaultValueFactory = _ => 0 };
-        var command = new Command("lexical", "Measure lexical retrieval quality on KorSTS paraphrases") { data, vocab, hybrid, scale };
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(result.GetValue(data)!, result.GetValue(vocab), result.GetValue(hybrid), result.GetValue(scale), cancellationToken)));
+        var shards = new Option<int>("--shards") { Description = "Also split the engine index over this many shards, each scoring BM25 with its own statistics, merged by score as cluster mode does", DefaultValueFactory = _ => 0 };
+        var command = new Command("lexical", "Measure lexical retrieval quality on KorSTS paraphrases") { data, vocab, hybrid, scale, shards };
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(() => RunAsync(result.GetValue(data)!, result.GetValue(vocab), result.GetValue(hybrid), result.GetValue(scale), result.GetValue(shards), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string folder, string? vocabPath, bool hybrid, int scale, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string folder, string? vocabPath, bool hybrid, int scale, int shards, CancellationToken cancellationToken)
     {
+        if (shards is < 0 or > Cluster.Sharding.ShardMap.MaxShards)
+        {
+            throw new ArgumentOutOfRangeException(nameof(shards), shards, $"--shards is {shards}; give 0 (none) to {Cluster.Sharding.ShardMap.MaxShards}.");
+        }
+
         var pairs = new List<(string First, string Second, double Score, bool Dev)>();
         foreach (string file in new[] { "sts-train.tsv", "sts-dev.tsv" })
         {
@@ -61,6 +67,18 @@ internal static class BenchLexicalCommand
         Report("in-word bigrams", queries, Variant(documents, t => KoreanAnalyzer.Terms(t).Where(x => x.Length > 1 || !IsHangul(x[0]))));
         Report("unigrams + bigrams (bench scorer)", queries, Variant(documents, KoreanAnalyzer.Terms));
         await ReportEngineAsync(documents, queries, cancellationToken).ConfigureAwait(false);
+        if (shards > 0)
+        {
+            await using ShardedLexicalIndex sharded = await ShardedLexicalIndex.BuildAsync(documents, shards, cancellationToken).ConfigureAwait(false);
+            var results = new Dictionary<string, int[]>(StringComparer.Ordinal);
+            foreach (string query in queries.Select(q => q.Query).Distinct(StringComparer.Ordinal))
+            {
+                results[query] = await sharded.SearchAsync(query, 100, cancellationToken).ConfigureAwait(false);
+            }
+
+            Report(string.Create(CultureInfo.InvariantCulture, $"engine, {shards} shards, own BM25 stats"), queries, (query, _) => results[query]);
+        }
+
         if (vocabPath is not null)
         {
             using FileStream stream = File.OpenRead(vocabPath);

@@ -46,6 +46,12 @@ public sealed class VersionRebuild
         CollectionVersion source = (await log.ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).Resolve(collection);
         long latest = (await log.StagedVersionsAsync(cancellationToken).ConfigureAwait(false)).Where(v => v.Collection == collection).Select(v => v.Version).DefaultIfEmpty(source.Version).Max();
         var target = new CollectionVersion(collection, latest + 1, shardCount);
+        // The new version is built like the serving one; its settings are written before staging makes replicas follow it.
+        if (await log.ReadSettingsAsync(source, cancellationToken).ConfigureAwait(false) is { } settings)
+        {
+            await log.SetSettingsAsync(target, settings, cancellationToken).ConfigureAwait(false);
+        }
+
         await log.StageVersionAsync(target, cancellationToken).ConfigureAwait(false);
         return new VersionRebuild(log, source, target);
     }

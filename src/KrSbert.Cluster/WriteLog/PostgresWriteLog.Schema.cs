@@ -49,6 +49,11 @@ public sealed partial class PostgresWriteLog
             shard_count integer NOT NULL CHECK (shard_count >= 1),
             staged_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (collection, version));
+        CREATE TABLE IF NOT EXISTS krs_version_settings (
+            collection text NOT NULL,
+            version bigint NOT NULL,
+            settings jsonb NOT NULL,
+            PRIMARY KEY (collection, version));
         """;
 
     private async Task CreateSchemaAsync(CancellationToken cancellationToken)

@@ -219,7 +219,7 @@ internal sealed partial class ClusterNode(
                     switch (Role)
                     {
                         case ClusterRole.Router:
-                            await EnsureLocalAsync(host.Engine, aliases.Collections.Select(aliases.Resolve), stopping).ConfigureAwait(false);
+                            await EnsureLocalAsync(host.Engine, log, aliases.Collections.Select(aliases.Resolve), stopping).ConfigureAwait(false);
                             break;
                         case ClusterRole.Shard:
                             await FollowAsync(log, aliases, stopping).ConfigureAwait(false);
@@ -254,23 +254,12 @@ internal sealed partial class ClusterNode(
         }
     }
 
-    /// <summary>An empty local collection for each of <paramref name="versions"/> the engine lacks (with the server's model).</summary>
-    private static async Task EnsureLocalAsync(SearchEngine engine, IEnumerable<CollectionVersion> versions, CancellationToken cancellationToken)
+    /// <summary>An empty local collection for each of <paramref name="versions"/> the engine lacks, created with the settings the version was created with.</summary>
+    private static async Task EnsureLocalAsync(SearchEngine engine, PostgresWriteLog log, IEnumerable<CollectionVersion> versions, CancellationToken cancellationToken)
     {
         foreach (CollectionVersion version in versions)
         {
-            string store = version.StoreName;
-            if (!engine.ListCollections().Any(c => c.Name == store))
-            {
-                try
-                {
-                    await engine.CreateCollectionAsync(new CollectionDefinition { Name = store }, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Storage.Collections.CollectionExistsException)
-                {
-                    // A router request made it first.
-                }
-            }
+            await LocalVersions.EnsureAsync(engine, log, version, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -284,7 +273,7 @@ internal sealed partial class ClusterNode(
         IReadOnlyList<CollectionVersion> staged = await log.StagedVersionsAsync(stopping).ConfigureAwait(false);
         // A version split into fewer shards than this replica's index has no shard here.
         List<CollectionVersion> followed = [.. aliases.Collections.Select(aliases.Resolve).Concat(staged).Where(v => cluster.Value.Shard < v.Shards.ShardCount)];
-        await EnsureLocalAsync(engine, followed, stopping).ConfigureAwait(false);
+        await EnsureLocalAsync(engine, log, followed, stopping).ConfigureAwait(false);
         foreach (CollectionVersion version in followed)
         {
             if (_appliers.ContainsKey(version.StoreName))
@@ -345,11 +334,7 @@ internal sealed partial class ClusterNode(
         {
             string folder = Path.Combine(server.Value.DataDirectory, "build", $"{version.StoreName}-{shard}");
             await using SearchEngine engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = folder }, host.Embedder, cancellationToken: stopping).ConfigureAwait(false);
-            if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
-            {
-                await engine.CreateCollectionAsync(new CollectionDefinition { Name = version.StoreName }, stopping).ConfigureAwait(false);
-            }
-
+            await LocalVersions.EnsureAsync(engine, log, version, stopping).ConfigureAwait(false);
             var applier = new ShardApplier(engine, version, shard);
             await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
             SnapshotRegistration published = await snapshots.PublishAsync(engine, version, shard, stopping).ConfigureAwait(false);

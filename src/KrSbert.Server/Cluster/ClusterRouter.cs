@@ -44,9 +44,72 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128) with { Name = version.StoreName };
         var info = engine.ListCollections().FirstOrDefault(c => c.Name == version.StoreName)
             ?? await engine.CreateCollectionAsync(definition, cancellationToken).ConfigureAwait(false);
-        await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).SetAliasAsync(version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        await Unavailable(async () =>
+        {
+            PostgresWriteLog log = await node.OpenLogAsync(cancellationToken).ConfigureAwait(false);
+            // Settings first: a replica that sees the alias finds them and creates its shard alike.
+            await log.SetSettingsAsync(version, info.Record.Settings, cancellationToken).ConfigureAwait(false);
+            await log.SetAliasAsync(version, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(info);
         proto.Name = request.Name;
+        return proto;
+    }
+
+    /// <summary>
+    /// A serving collection: its name and the settings it was created with, as PostgreSQL records them (the
+    /// router's local collection is made from them), and its documents, chunks and indexed vectors summed over
+    /// one replica of every shard.
+    /// </summary>
+    public async Task<Protos.V1.CollectionInfo> GetAsync(string collection, DateTime deadline, CancellationToken cancellationToken)
+    {
+        CollectionVersion version = await ResolveAsync(collection, cancellationToken).ConfigureAwait(false);
+        return await DescribedAsync(version, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every serving collection, as <see cref="GetAsync"/> describes each.</summary>
+    public async Task<ListCollectionsResponse> ListAsync(DateTime deadline, CancellationToken cancellationToken)
+    {
+        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        var response = new ListCollectionsResponse();
+        foreach (string collection in aliases.Collections)
+        {
+            response.Collections.Add(await DescribedAsync(await ResolveAsync(collection, cancellationToken).ConfigureAwait(false), deadline, cancellationToken).ConfigureAwait(false));
+        }
+
+        return response;
+    }
+
+    private async Task<Protos.V1.CollectionInfo> DescribedAsync(CollectionVersion version, DateTime deadline, CancellationToken cancellationToken)
+    {
+        Metadata headers = Headers();
+        DateTime? callDeadline = deadline == DateTime.MaxValue ? null : deadline;
+        Protos.V1.CollectionInfo[] parts = await Task.WhenAll(Enumerable.Range(0, version.Shards.ShardCount).Select(async shard =>
+        {
+            foreach (IShardReplica<ShardQuery> replica in await replicas.ReplicasAsync(shard, cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    return await ((GrpcShardReplica)replica).GetCollectionAsync(version.StoreName, headers, callDeadline, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplicaUnavailableException)
+                {
+                    // The next replica of the shard may answer.
+                }
+            }
+
+            throw new RpcException(new Status(StatusCode.Unavailable, $"No replica of shard {shard} answered; collection '{version.Collection}' cannot be counted now."));
+        })).ConfigureAwait(false);
+
+        Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(host.Engine.GetCollection(version.StoreName));
+        proto.Name = version.Collection;
+        proto.Documents = (ulong)parts.Sum(p => (long)p.Documents);
+        proto.Chunks = (ulong)parts.Sum(p => (long)p.Chunks);
+        proto.IndexedVectors = (ulong)parts.Sum(p => (long)p.IndexedVectors);
+        // Sequences and snapshots are per shard; the consistency token carries them.
+        proto.Sequence = 0;
+        proto.SnapshotSequence = 0;
+        proto.SnapshotAt = null;
         return proto;
     }
 
@@ -54,16 +117,63 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     {
         CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
         PreparedUpsert prepared = await host.Engine.PrepareUpsertAsync(version.StoreName, [.. request.Documents.Select(ProtoMapper.ToInput)], allOrNothing: true, cancellationToken).ConfigureAwait(false);
-        string model = host.Embedder.Model.Name;
-        List<LogEntry> entries = [.. prepared.Documents.Cast<DocumentWrite.Upsert>().Select(d => LogEntry.Upsert(
-            d.Id,
-            d.Text,
-            d.Metadata,
-            d.Chunks.All(c => c.TokenIds.Length == 0) ? null : model,
-            [.. d.Chunks.Select(c => new LogChunk(c.Start, c.End, c.TokenIds, c.Vector))]))];
+        List<LogEntry> entries = LogEntries(prepared);
         ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
         var response = new UpsertResponse { ConsistencyToken = token.Encode() };
         response.Ids.AddRange(entries.Select(e => e.DocumentId));
+        return response;
+    }
+
+    /// <summary>
+    /// A streamed ingest: the stream is cut into batches, each embedded here and appended to the shards' logs as an
+    /// upsert is; a document refused while preparing is reported with its position in the stream and the rest go on.
+    /// The token covers every batch appended.
+    /// </summary>
+    public async Task<IngestResponse> IngestAsync(string collection, IAsyncEnumerable<DocumentInput> documents, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CollectionVersion version = await ResolveAsync(collection, cancellationToken).ConfigureAwait(false);
+        var response = new IngestResponse();
+        ConsistencyToken? written = null;
+        long received = 0;
+        var batch = new List<DocumentInput>(batchSize);
+        async Task AppendBatchAsync()
+        {
+            PreparedUpsert prepared = await host.Engine.PrepareUpsertAsync(version.StoreName, batch, allOrNothing: false, cancellationToken).ConfigureAwait(false);
+            long offset = received - batch.Count;
+            response.Failures.AddRange(prepared.Failures.Select(f => new DocumentError { Index = (ulong)(offset + f.Index), Id = f.Id ?? "", Field = f.Field, Reason = f.Reason }));
+            List<LogEntry> entries = LogEntries(prepared);
+            if (entries.Count > 0)
+            {
+                ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+                written = written is null ? token : written.Merge(token);
+                response.Stored += (ulong)entries.Count;
+            }
+
+            batch.Clear();
+        }
+
+        await foreach (DocumentInput document in documents.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            batch.Add(document);
+            received++;
+            if (batch.Count == batchSize)
+            {
+                await AppendBatchAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await AppendBatchAsync().ConfigureAwait(false);
+        }
+
+        response.Received = (ulong)received;
+        if (written is not null)
+        {
+            response.ConsistencyToken = written.Encode();
+        }
+
         return response;
     }
 
@@ -85,10 +195,55 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         return new DeleteDocumentsResponse { Deleted = (ulong)entries.Count, ConsistencyToken = token.Encode() };
     }
 
-    public async Task<QueryResponse> QueryAsync(QueryRequest request, ServerCallContext context)
+    public Task<QueryResponse> QueryAsync(QueryRequest request, ServerCallContext context) =>
+        QueryAsync(request, context.Deadline, context.CancellationToken);
+
+    /// <summary>
+    /// The stored documents with <paramref name="request"/>'s ids: each id is asked of its own shard (by the shard
+    /// map), one replica per shard, the next one when a replica is unavailable. Ids no shard holds are left out, as
+    /// on a single node; the rest come back in the order asked.
+    /// </summary>
+    public async Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, DateTime deadline, CancellationToken cancellationToken)
+    {
+        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        Metadata headers = Headers();
+        DateTime? callDeadline = deadline == DateTime.MaxValue ? null : deadline;
+        var found = new Dictionary<string, Protos.V1.StoredDocument>(StringComparer.Ordinal);
+        Task<GetDocumentsResponse>[] asks = [.. request.Ids.Distinct(StringComparer.Ordinal).GroupBy(version.Shards.ShardOf).Select(async ids =>
+        {
+            var forward = new GetDocumentsRequest { Collection = version.StoreName, IncludeVectors = request.IncludeVectors };
+            forward.Ids.AddRange(ids);
+            foreach (IShardReplica<ShardQuery> replica in await replicas.ReplicasAsync(ids.Key, cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    return await ((GrpcShardReplica)replica).GetDocumentsAsync(forward, headers, callDeadline, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplicaUnavailableException)
+                {
+                    // The next replica of the shard may answer.
+                }
+            }
+
+            throw new RpcException(new Status(StatusCode.Unavailable, $"No replica of shard {ids.Key} answered; the documents on it cannot be read now."));
+        })];
+        foreach (GetDocumentsResponse answer in await Task.WhenAll(asks).ConfigureAwait(false))
+        {
+            foreach (Protos.V1.StoredDocument document in answer.Documents)
+            {
+                found[document.Id] = document;
+            }
+        }
+
+        var response = new GetDocumentsResponse();
+        response.Documents.AddRange(request.Ids.Distinct(StringComparer.Ordinal).Where(found.ContainsKey).Select(id => found[id]));
+        return response;
+    }
+
+    /// <summary>A query routed alone: embedded once here, asked of one replica per shard within <paramref name="deadline"/>, merged.</summary>
+    public async Task<QueryResponse> QueryAsync(QueryRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        CancellationToken cancellationToken = context.CancellationToken;
         CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
         if (request.HasConsistencyToken && ConsistencyToken.Parse(request.ConsistencyToken).Version != version.Version)
         {
@@ -103,6 +258,8 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         if (checkedRequest.Vector is null && checkedRequest.Text is { } text && checkedRequest.Mode != QueryMode.Lexical)
         {
             // Embedded once here; the shards only search.
+            // The same model, pooling and precision as the shards' vectors, or the ranking would be silently wrong.
+            host.Engine.RequireTextQueries(version.StoreName);
             long embedStarted = Stopwatch.GetTimestamp();
             CollectionSettings settings = host.Engine.GetCollection(version.StoreName).Record.Settings;
             SentenceEmbedding embedded = await host.Batcher.EmbedAsync(text, new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize }, cancellationToken).ConfigureAwait(false);
@@ -114,13 +271,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
             }
         }
 
-        var headers = new Metadata();
-        if (server.Value.ApiKey is { Length: > 0 } key)
-        {
-            headers.Add("x-api-key", key);
-        }
-
-        var query = new ShardQuery(forward, context.Deadline == DateTime.MaxValue ? null : context.Deadline, headers);
+        var query = new ShardQuery(forward, deadline == DateTime.MaxValue ? null : deadline, Headers());
         long searchStarted = Stopwatch.GetTimestamp();
         MergedHits merged;
         try
@@ -137,24 +288,36 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         return response;
     }
 
+    /// <summary>The prepared documents as log rows, with the chunks' token ids and vectors, so replicas never re-embed.</summary>
+    private List<LogEntry> LogEntries(PreparedUpsert prepared)
+    {
+        string model = host.Embedder.Model.Name;
+        return [.. prepared.Documents.Cast<DocumentWrite.Upsert>().Select(d => LogEntry.Upsert(
+            d.Id,
+            d.Text,
+            d.Metadata,
+            d.Chunks.All(c => c.TokenIds.Length == 0) ? null : model,
+            [.. d.Chunks.Select(c => new LogChunk(c.Start, c.End, c.TokenIds, c.Vector))]))];
+    }
+
+    /// <summary>The key shards expect, when the cluster has one.</summary>
+    private Metadata Headers()
+    {
+        var headers = new Metadata();
+        if (server.Value.ApiKey is { Length: > 0 } key)
+        {
+            headers.Add("x-api-key", key);
+        }
+
+        return headers;
+    }
+
     private async Task<CollectionVersion> ResolveAsync(string collection, CancellationToken cancellationToken)
     {
         AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         CollectionVersion version = aliases.Resolve(collection);
-        var engine = host.Engine;
-        if (!engine.ListCollections().Any(c => c.Name == version.StoreName))
-        {
-            // Made to serve through another router a moment ago: the local collection that embeds for it comes now, not at the next alias read.
-            try
-            {
-                await engine.CreateCollectionAsync(new Search.Collections.CollectionDefinition { Name = version.StoreName }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CollectionExistsException)
-            {
-                // Another request or the alias poll made it first.
-            }
-        }
-
+        // Made to serve through another router a moment ago: the local collection that embeds for it comes now, not at the next alias read.
+        await Unavailable(async () => await LocalVersions.EnsureAsync(host.Engine, await node.OpenLogAsync(cancellationToken).ConfigureAwait(false), version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         return version;
     }
 

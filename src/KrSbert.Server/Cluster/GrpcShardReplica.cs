@@ -11,6 +11,8 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly Protos.V1.Search.SearchClient _client;
+    private readonly Documents.DocumentsClient _documents;
+    private readonly Collections.CollectionsClient _collections;
 
     public GrpcShardReplica(string address, int maxMessageBytes)
     {
@@ -26,6 +28,8 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
         };
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = maxMessageBytes, MaxSendMessageSize = maxMessageBytes, HttpHandler = handler, DisposeHttpClient = true });
         _client = new Protos.V1.Search.SearchClient(_channel);
+        _documents = new Documents.DocumentsClient(_channel);
+        _collections = new Collections.CollectionsClient(_channel);
     }
 
     public string Address { get; }
@@ -45,6 +49,38 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
 
         return [.. response.Hits.Select(h => new SearchHit(h.Id, h.Score, h.Text, new Dictionary<string, string>(h.Metadata), (int)h.ChunkIndex, (int)h.ChunkStart, (int)h.ChunkEnd))];
     }
+
+    /// <summary>The shard's stored documents with the request's ids (the local collection name already set).</summary>
+    /// <exception cref="ReplicaUnavailableException">The replica cannot answer now: another replica may.</exception>
+    public async Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, Metadata headers, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _documents.GetAsync(request, headers, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (Unreachable(e))
+        {
+            throw new ReplicaUnavailableException(Address, e.Status.Detail, e);
+        }
+    }
+
+    /// <summary>The shard's part of a collection version (<paramref name="storeName"/>): its counts.</summary>
+    /// <exception cref="ReplicaUnavailableException">The replica cannot answer now: another replica may.</exception>
+    public async Task<CollectionInfo> GetCollectionAsync(string storeName, Metadata headers, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _collections.GetAsync(new GetCollectionRequest { Name = storeName }, headers, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (Unreachable(e))
+        {
+            throw new ReplicaUnavailableException(Address, e.Status.Detail, e);
+        }
+    }
+
+    /// <summary>Down, restarting, still catching up, or the connection broke mid-call: a read changes nothing, so another replica may answer it.</summary>
+    private static bool Unreachable(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable || (e.StatusCode is StatusCode.Internal or StatusCode.Unknown && e.Status.DebugException is HttpRequestException or IOException);
 
     public void Dispose() => _channel.Dispose();
 }

@@ -23,14 +23,32 @@ internal sealed class CollectionsService(EngineHost host, Cluster.ClusterNode no
         return ProtoMapper.ToProto(info);
     }
 
-    public override Task<CollectionInfo> Get(GetCollectionRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapper.ToProto(host.Engine.GetCollection(request.Name)));
-
-    public override Task<ListCollectionsResponse> List(ListCollectionsRequest request, ServerCallContext context)
+    public override async Task<CollectionInfo> Get(GetCollectionRequest request, ServerCallContext context)
     {
+        if (node.Role == ClusterRole.Router)
+        {
+            return await services.GetRequiredService<Cluster.ClusterRouter>().GetAsync(request.Name, context.Deadline, context.CancellationToken);
+        }
+
+        if (node.Role == ClusterRole.Shard)
+        {
+            // A replica catching up would undercount: the router asks another.
+            await node.BeforeShardQueryAsync(request.Name, null, context.Deadline, context.CancellationToken);
+        }
+
+        return ProtoMapper.ToProto(host.Engine.GetCollection(request.Name));
+    }
+
+    public override async Task<ListCollectionsResponse> List(ListCollectionsRequest request, ServerCallContext context)
+    {
+        if (node.Role == ClusterRole.Router)
+        {
+            return await services.GetRequiredService<Cluster.ClusterRouter>().ListAsync(context.Deadline, context.CancellationToken);
+        }
+
         var response = new ListCollectionsResponse();
         response.Collections.AddRange(host.Engine.ListCollections().Select(ProtoMapper.ToProto));
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<DeleteCollectionResponse> Delete(DeleteCollectionRequest request, ServerCallContext context)

@@ -28,7 +28,6 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
 
     public override async Task<IngestResponse> Ingest(IAsyncStreamReader<IngestRequest> requestStream, ServerCallContext context)
     {
-        SearchService.NotOnRouter(node);
         if (!await requestStream.MoveNext(context.CancellationToken))
         {
             return new IngestResponse();
@@ -38,23 +37,40 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
         string collection = string.IsNullOrEmpty(first.Collection)
             ? throw new ArgumentException("collection: the first message of an ingest stream must name the collection.", nameof(requestStream))
             : first.Collection;
+        if (node.Role == ClusterRole.Router)
+        {
+            return await services.GetRequiredService<Cluster.ClusterRouter>().IngestAsync(
+                collection, Documents(first, requestStream, collection, context.CancellationToken), Math.Min(256, options.Value.Limits.MaxDocumentsPerRequest), context.CancellationToken);
+        }
+
         IngestResult result = await host.Engine.IngestAsync(collection, Documents(first, requestStream, collection, context.CancellationToken), cancellationToken: context.CancellationToken);
         var response = new IngestResponse { Received = (ulong)result.Received, Stored = (ulong)result.Stored, Sequence = (ulong)result.Sequence };
         response.Failures.AddRange(result.Failures.Select(f => new DocumentError { Index = (ulong)f.Index, Id = f.Id ?? "", Field = f.Field, Reason = f.Reason }));
         return response;
     }
 
-    public override Task<GetDocumentsResponse> Get(GetDocumentsRequest request, ServerCallContext context)
+    public override async Task<GetDocumentsResponse> Get(GetDocumentsRequest request, ServerCallContext context)
     {
-        SearchService.NotOnRouter(node);
         if (request.Ids.Count > options.Value.Limits.MaxDocumentsPerRequest)
         {
             throw new LimitExceededException("ids", request.Ids.Count, options.Value.Limits.MaxDocumentsPerRequest);
         }
 
+        switch (node.Role)
+        {
+            case ClusterRole.Router:
+                return await services.GetRequiredService<Cluster.ClusterRouter>().GetDocumentsAsync(request, context.Deadline, context.CancellationToken);
+            case ClusterRole.Shard:
+                // A replica still catching up answers UNAVAILABLE, so the router asks another rather than reading a stale shard.
+                await node.BeforeShardQueryAsync(request.Collection, null, context.Deadline, context.CancellationToken);
+                break;
+            default:
+                break;
+        }
+
         var response = new GetDocumentsResponse();
         response.Documents.AddRange(host.Engine.GetDocuments(request.Collection, request.Ids, request.IncludeVectors).Select(d => ProtoMapper.ToProto(d, request.IncludeVectors)));
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<DeleteDocumentsResponse> Delete(DeleteDocumentsRequest request, ServerCallContext context)

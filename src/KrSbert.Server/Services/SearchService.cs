@@ -30,7 +30,6 @@ internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> opt
 
     public override async Task<QueryBatchResponse> QueryBatch(QueryBatchRequest request, ServerCallContext context)
     {
-        NotOnRouter(node);
         int limit = options.Value.Limits.MaxBatchItems;
         if (request.Queries.Count > limit)
         {
@@ -38,10 +37,31 @@ internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> opt
         }
 
         // Concurrent queries share embedding batches through the batcher.
+        if (node.Role == ClusterRole.Router)
+        {
+            // Each query is scattered on its own; they share the router's embedding batches.
+            var router = services.GetRequiredService<Cluster.ClusterRouter>();
+            var routed = new QueryBatchResponse();
+            routed.Results.AddRange(await Task.WhenAll(request.Queries.Select((q, i) => RoutedItemAsync(router, q, i, context))));
+            return routed;
+        }
+
         var results = await Task.WhenAll(request.Queries.Select((q, i) => QueryItemAsync(q, i, context.CancellationToken)));
         var response = new QueryBatchResponse();
         response.Results.AddRange(results.Select(ProtoMapper.ToProto));
         return response;
+    }
+
+    private static async Task<QueryResponse> RoutedItemAsync(Cluster.ClusterRouter router, QueryRequest query, int index, ServerCallContext context)
+    {
+        try
+        {
+            return await router.QueryAsync(query, context.Deadline, context.CancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new RequestItemException($"queries[{index}]", e);
+        }
     }
 
     private async Task<Search.Querying.SearchResult> QueryItemAsync(QueryRequest query, int index, CancellationToken cancellationToken)
@@ -53,15 +73,6 @@ internal sealed class SearchService(EngineHost host, IOptions<ServerOptions> opt
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new RequestItemException($"queries[{index}]", e);
-        }
-    }
-
-    /// <summary>RPCs the router does not scatter yet answer UNIMPLEMENTED rather than search its empty local collections.</summary>
-    internal static void NotOnRouter(Cluster.ClusterNode node, [System.Runtime.CompilerServices.CallerMemberName] string method = "")
-    {
-        if (node.Role == ClusterRole.Router)
-        {
-            throw new RpcException(new Status(StatusCode.Unimplemented, $"{method} is not supported by a cluster router yet."));
         }
     }
 }

@@ -185,6 +185,126 @@ public sealed class ClusterModeTests(PostgresCluster postgres)
         }
     }
 
+    [PostgresFact]
+    public async Task A_router_create_with_inner_product_and_bm25_k1_reaches_every_shard_so_routed_scores_equal_a_single_node_built_alike()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(postgres, shards: 2, replicasPerShard: 1).WaitAsync(Timeout);
+        await using TestServer single = await TestServer.StartAsync().WaitAsync(Timeout);
+        var router = Clients(cluster.Router);
+        var node = Clients(single);
+        var create = new CreateCollectionRequest { Name = "dot", Metric = Metric.InnerProduct, Normalize = false, Bm25K1 = 1.7, Bm25B = 0.6, EfSearch = 48 };
+        await router.Collections.CreateAsync(create).ResponseAsync.WaitAsync(Timeout);
+        await node.Collections.CreateAsync(create).ResponseAsync.WaitAsync(Timeout);
+        await node.Collections.CreateAsync(new CreateCollectionRequest { Name = "cos" }).ResponseAsync.WaitAsync(Timeout);
+
+        var request = new UpsertRequest { Collection = "dot" };
+        request.Documents.AddRange(Enumerable.Range(0, 32).Select(n => new Document { Id = $"d{n:D2}", Text = $"{s_subjects[n % 8]} {s_predicates[(n / 8) % 8]}." }));
+        string token = (await router.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout)).ConsistencyToken;
+        await node.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
+        request.Collection = "cos";
+        await node.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
+
+        // Both shards have applied the write once a query with its token answers.
+        await router.Search.QueryAsync(new QueryRequest { Collection = "dot", Text = "bread", TopK = 1, ConsistencyToken = token }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+
+        // The router reports the collection as created, not with the defaults, and counts the documents of every shard.
+        CollectionInfo routed = await router.Collections.GetAsync(new GetCollectionRequest { Name = "dot" }).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(("dot", Metric.InnerProduct, false, 1.7, 0.6, 48u, 32ul), (routed.Name, routed.Metric, routed.Normalize, routed.Bm25K1, routed.Bm25B, routed.EfSearch, routed.Documents));
+        ListCollectionsResponse listed = await router.Collections.ListAsync(new ListCollectionsRequest()).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal((Metric.InnerProduct, 32ul), Assert.Single(listed.Collections, c => c.Name == "dot") is var l ? (l.Metric, l.Documents) : default);
+
+        // Each shard replica built its part with them.
+        foreach (TestServer? replica in cluster.Replicas.Select(r => r[0]))
+        {
+            CollectionInfo shard = await new Collections.CollectionsClient(replica!.Channel).GetAsync(new GetCollectionRequest { Name = "dot__v1" }).ResponseAsync.WaitAsync(Timeout);
+            Assert.Equal((Metric.InnerProduct, false, 1.7, 0.6), (shard.Metric, shard.Normalize, shard.Bm25K1, shard.Bm25B));
+        }
+
+        // Dense scores are raw dot products, as on a single node built alike, and unlike cosine's.
+        var query = new QueryRequest { Collection = "dot", Text = "where can I buy bread", TopK = 10, Exact = true, ConsistencyToken = token };
+        QueryResponse actual = await router.Search.QueryAsync(query, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        query.ClearConsistencyToken();
+        QueryResponse expected = await node.Search.QueryAsync(query).ResponseAsync.WaitAsync(Timeout);
+        query.Collection = "cos";
+        QueryResponse cosine = await node.Search.QueryAsync(query).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(expected.Hits.Select(h => (h.Id, Math.Round(h.Score, 4))), actual.Hits.Select(h => (h.Id, Math.Round(h.Score, 4))));
+        Assert.NotEqual(cosine.Hits[0].Score, actual.Hits[0].Score, 3);
+    }
+
+    [PostgresFact]
+    public async Task A_router_gets_documents_from_their_shards_and_scatters_each_query_of_a_batch_as_a_single_node_answers_them()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(postgres, shards: 2, replicasPerShard: 1).WaitAsync(Timeout);
+        await using TestServer single = await TestServer.StartAsync().WaitAsync(Timeout);
+        var router = Clients(cluster.Router);
+        var node = Clients(single);
+        await router.Collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+        await node.Collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+        var request = new UpsertRequest { Collection = "docs" };
+        request.Documents.AddRange(Enumerable.Range(0, 24).Select(n => new Document { Id = $"d{n:D2}", Text = $"{s_subjects[n % 8]} {s_predicates[(n / 8) % 8]}.", Metadata = { ["n"] = $"{n}" } }));
+        string token = (await router.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout)).ConsistencyToken;
+        await node.Documents.UpsertAsync(request).ResponseAsync.WaitAsync(Timeout);
+        // Get carries no token: a query with it first makes sure both replicas applied the write.
+        await router.Search.QueryAsync(new QueryRequest { Collection = "docs", Text = "bread", TopK = 1, ConsistencyToken = token }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+
+        // Ids on both shards, one no shard holds, in an order of the caller's.
+        var map = new ShardMap(2);
+        string[] asked = ["d17", "missing", "d03", "d00", "d11"];
+        Assert.Equal(2, asked.Where(id => id != "missing").Select(map.ShardOf).Distinct().Count());
+        GetDocumentsResponse got = await router.Documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { asked } }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        GetDocumentsResponse expected = await node.Documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { asked } }).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(["d17", "d03", "d00", "d11"], got.Documents.Select(d => d.Id));
+        Assert.Equal(expected.Documents.Select(d => (d.Id, d.Text, d.Metadata["n"])).Order(), got.Documents.Select(d => (d.Id, d.Text, d.Metadata["n"])).Order());
+
+        var batch = new QueryBatchRequest();
+        batch.Queries.AddRange(s_queries.Select(text => new QueryRequest { Collection = "docs", Text = text, TopK = 5, Exact = true }));
+        QueryBatchResponse routed = await router.Search.QueryBatchAsync(batch, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        QueryBatchResponse alone = await node.Search.QueryBatchAsync(batch).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(s_queries.Length, routed.Results.Count);
+        Assert.All(alone.Results.Zip(routed.Results), pair => Assert.Equal(pair.First.Hits.Select(h => h.Id), pair.Second.Hits.Select(h => h.Id)));
+
+        // A batch item naming a collection that does not exist fails the batch as the item would alone, named.
+        batch.Queries.Add(new QueryRequest { Collection = "nope", Text = "bread", TopK = 5 });
+        RpcException missing = await Assert.ThrowsAsync<RpcException>(() => router.Search.QueryBatchAsync(batch).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.StartsWith($"queries[{s_queries.Length}]: ", missing.Status.Detail, StringComparison.Ordinal);
+
+        // With the shard of an id down, Get answers UNAVAILABLE rather than leaving the document out.
+        await cluster.StopReplicaAsync(map.ShardOf("d03"), 0).WaitAsync(Timeout);
+        RpcException down = await Assert.ThrowsAsync<RpcException>(() => router.Documents.GetAsync(new GetDocumentsRequest { Collection = "docs", Ids = { "d03" } }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.Unavailable, down.StatusCode);
+        RpcException uncounted = await Assert.ThrowsAsync<RpcException>(() => router.Collections.GetAsync(new GetCollectionRequest { Name = "docs" }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.Unavailable, uncounted.StatusCode);
+        RpcException unknown = await Assert.ThrowsAsync<RpcException>(() => router.Collections.GetAsync(new GetCollectionRequest { Name = "nope" }).ResponseAsync).WaitAsync(Timeout);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [PostgresFact]
+    public async Task A_router_ingests_a_stream_through_the_log_in_batches_reporting_refused_documents_by_stream_position_and_its_token_reads_them()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(postgres, shards: 2, replicasPerShard: 1).WaitAsync(Timeout);
+        var router = Clients(cluster.Router);
+        await router.Collections.CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+
+        // More than one batch (256), with a document that has neither text nor vector in the second.
+        using var call = router.Documents.Ingest(deadline: DateTime.UtcNow.AddSeconds(120));
+        for (int n = 0; n < 300; n++)
+        {
+            Document document = n == 270 ? new Document { Id = "empty" } : new Document { Id = $"i{n:D3}", Text = $"{s_subjects[n % 8]} {s_predicates[(n / 8) % 8]} ({n})." };
+            await call.RequestStream.WriteAsync(new IngestRequest { Collection = n == 0 ? "docs" : "", Document = document }).WaitAsync(Timeout);
+        }
+
+        await call.RequestStream.CompleteAsync().WaitAsync(Timeout);
+        IngestResponse response = await call.ResponseAsync.WaitAsync(Timeout);
+
+        Assert.Equal((300ul, 299ul), (response.Received, response.Stored));
+        DocumentError refused = Assert.Single(response.Failures);
+        Assert.Equal((270ul, "empty"), (refused.Index, refused.Id));
+        QueryResponse all = await router.Search.QueryAsync(new QueryRequest { Collection = "docs", Text = "bread", TopK = 300, Exact = true, ConsistencyToken = response.ConsistencyToken }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(299, all.Hits.Count);
+        Assert.DoesNotContain(all.Hits, h => h.Id == "empty");
+    }
+
     private static (Collections.CollectionsClient Collections, Documents.DocumentsClient Documents, Protos.V1.Search.SearchClient Search) Clients(TestServer server) =>
         (new Collections.CollectionsClient(server.Channel), new Documents.DocumentsClient(server.Channel), new Protos.V1.Search.SearchClient(server.Channel));
 }
