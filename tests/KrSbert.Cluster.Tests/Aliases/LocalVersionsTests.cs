@@ -16,7 +16,7 @@ public sealed class LocalVersionsTests(PostgresCluster cluster) : IAsyncLifetime
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "krsbert-localversions-" + Guid.NewGuid().ToString("N"));
     private SearchEngine _engine = null!;
 
-    private static CollectionSettings Recorded => new()
+    internal static CollectionSettings Recorded => new()
     {
         ModelName = "vectors",
         Dimension = 3,

@@ -3,6 +3,8 @@ using KrSbert.Cluster.Rebuilding;
 using KrSbert.Cluster.Tests.WriteLog;
 using KrSbert.Cluster.Writing;
 using KrSbert.Cluster.WriteLog;
+using KrSbert.Cluster.Tests.Aliases;
+using KrSbert.Storage.Collections;
 using Npgsql;
 
 namespace KrSbert.Cluster.Tests.Rebuilding;
@@ -19,6 +21,8 @@ public sealed class VersionRebuildTests(PostgresCluster cluster)
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
         PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
         await log.SetAliasAsync(V1).WaitAsync(Timeout);
+        CollectionSettings settings = LocalVersionsTests.Recorded with { Bm25K1 = 1.5 };
+        await log.SetSettingsAsync(V1, settings).WaitAsync(Timeout);
         var writer = new ShardedLogWriter(log);
         await writer.AppendAsync(V1, [.. Enumerable.Range(0, 30).Select(i => Upsert($"doc-{i}", "first"))]).WaitAsync(Timeout);
         await writer.AppendAsync(V1, [LogEntry.Delete("doc-3"), Upsert("doc-4", "second"), LogEntry.Delete("doc-5")]).WaitAsync(Timeout);
@@ -26,6 +30,8 @@ public sealed class VersionRebuildTests(PostgresCluster cluster)
 
         VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 3).WaitAsync(Timeout);
         Assert.Equal(("docs", 2L, 3), Key(rebuild.Target));
+        // The new version is built like the serving one: replicas following it create their collection alike.
+        Assert.Equal(settings, await log.ReadSettingsAsync(rebuild.Target).WaitAsync(Timeout));
         Assert.Equal([Key(rebuild.Target)], (await log.StagedVersionsAsync().WaitAsync(Timeout)).Select(Key));
         await Assert.ThrowsAsync<VersionConflictException>(() => log.StageVersionAsync(rebuild.Target)).WaitAsync(Timeout);
 
