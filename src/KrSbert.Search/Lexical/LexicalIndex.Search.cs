@@ -200,7 +200,8 @@ internal sealed partial class LexicalIndex
 
         public ReadOnlySpan<int> Frequencies => _frequencies.AsSpan(0, Count);
 
-        public void Add(int ordinal, int frequency)
+        /// <summary>Appends a chunk's posting and returns its position.</summary>
+        public int Add(int ordinal, int frequency)
         {
             if (Count == _ordinals.Length)
             {
@@ -210,14 +211,17 @@ internal sealed partial class LexicalIndex
 
             _ordinals[Count] = ordinal;
             _frequencies[Count] = frequency;
-            Count++;
+            return Count++;
         }
 
-        /// <summary>Takes a chunk's posting out, moving the last one into its place.</summary>
-        public void Remove(int ordinal)
+        /// <summary>
+        /// Takes the posting at <paramref name="at"/> out, moving the last one into its place; returns the ordinal of
+        /// the chunk whose posting moved, or −1 when the removed one was last.
+        /// </summary>
+        public int Remove(int at)
         {
-            int at = Ordinals.IndexOf(ordinal);
             int last = --Count;
+            int moved = at == last ? -1 : _ordinals[last];
             _ordinals[at] = _ordinals[last];
             _frequencies[at] = _frequencies[last];
             if (Count < _ordinals.Length / 4 && _ordinals.Length > 8)
@@ -225,6 +229,8 @@ internal sealed partial class LexicalIndex
                 Array.Resize(ref _ordinals, _ordinals.Length / 2);
                 Array.Resize(ref _frequencies, _frequencies.Length / 2);
             }
+
+            return moved;
         }
     }
 }

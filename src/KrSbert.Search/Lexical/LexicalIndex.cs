@@ -188,10 +188,19 @@ internal sealed partial class LexicalIndex : IDerivedIndex
         _norms = null;
         ChunkTerms chunk = _forward[ordinal];
         _totalLength -= _lengths[ordinal];
-        foreach (int id in chunk.Terms)
+        for (int i = 0; i < chunk.Terms.Length; i++)
         {
+            int id = chunk.Terms[i];
             TermPostings postings = _terms[id]!;
-            postings.Remove(ordinal);
+            int at = chunk.Positions[i];
+            // Removal moves the term's last posting into the freed place; its chunk learns its new position, so a
+            // removal costs the moved chunk's term count, not a search through postings common terms have by the 100k.
+            if (postings.Remove(at) is int moved and >= 0)
+            {
+                ChunkTerms other = _forward[moved];
+                other.Positions[Array.IndexOf(other.Terms, id)] = at;
+            }
+
             if (postings.Count == 0)
             {
                 _termIds.Remove(postings.Term);
@@ -275,11 +284,12 @@ internal sealed partial class LexicalIndex : IDerivedIndex
         _ordinals[key] = ordinal;
         _keys[ordinal] = key;
         _lengths[ordinal] = length;
-        _forward[ordinal] = new ChunkTerms(terms, frequencies);
+        var positions = new int[terms.Length];
+        _forward[ordinal] = new ChunkTerms(terms, frequencies, positions);
         _totalLength += length;
         for (int i = 0; i < terms.Length; i++)
         {
-            _terms[terms[i]]!.Add(ordinal, frequencies[i]);
+            positions[i] = _terms[terms[i]]!.Add(ordinal, frequencies[i]);
         }
     }
 
@@ -370,8 +380,8 @@ internal sealed partial class LexicalIndex : IDerivedIndex
         return index;
     }
 
-    /// <summary>One chunk's forward list: its distinct term ids and their frequencies.</summary>
-    private readonly record struct ChunkTerms(int[] Terms, int[] Frequencies);
+    /// <summary>One chunk's forward list: its distinct term ids, their frequencies and where its posting sits in each term's postings.</summary>
+    private readonly record struct ChunkTerms(int[] Terms, int[] Frequencies, int[] Positions);
 
     /// <summary>Makes lexical indexes.</summary>
     internal sealed class Kind(ILogger logger) : IDerivedIndexKind
