@@ -40,12 +40,8 @@ public sealed partial class SearchEngine
         }
         else if (request.Mode != QueryMode.Lexical)
         {
-            RequireTextQueries(settings);
             long embedStarted = Stopwatch.GetTimestamp();
-            var embeddingRequest = new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize };
-            query = _batcher is not null
-                ? (await _batcher.EmbedAsync(request.Text!, embeddingRequest, cancellationToken).ConfigureAwait(false)).Vector
-                : (await Embedder!.EmbedAsync([request.Text!], embeddingRequest, cancellationToken).ConfigureAwait(false))[0].Vector;
+            query = await EmbedQueryAsync(settings, request.Text!, cancellationToken).ConfigureAwait(false);
             embedding = Stopwatch.GetElapsedTime(embedStarted);
         }
 
@@ -301,19 +297,26 @@ public sealed partial class SearchEngine
     }
 
     /// <summary>
-    /// Throws unless this engine's embedder makes query vectors comparable to <paramref name="collection"/>'s: the same
-    /// model, pooling dimension and precision. A cluster router, which embeds for its shards, checks this first.
+    /// The query vector of <paramref name="text"/> for <paramref name="collection"/>: embedded with its pooling and
+    /// normalisation, once this engine's embedder is known to match the collection's vectors (the same model,
+    /// pooling dimension and precision). A cluster router, which embeds for its shards, calls this too.
     /// </summary>
     /// <exception cref="CollectionMismatchException">The model or its precision differs (fields <c>text</c>, <c>model_precision</c>).</exception>
     /// <exception cref="CollectionNotFoundException">No such collection.</exception>
-    public void RequireTextQueries(string collection) => RequireTextQueries(Require(collection).Record.Settings);
+    public Task<float[]> EmbedQueryAsync(string collection, string text, CancellationToken cancellationToken = default) =>
+        EmbedQueryAsync(Require(collection).Record.Settings, text, cancellationToken);
 
-    private void RequireTextQueries(CollectionSettings settings)
+    private async Task<float[]> EmbedQueryAsync(CollectionSettings settings, string text, CancellationToken cancellationToken)
     {
         RequireSamePrecision(settings);
         if (!TextSearchable(settings))
         {
             throw new CollectionMismatchException("text", $"collection holds {settings.ModelName} vectors of {settings.Dimension} dimensions ({settings.Pooling}); this server embeds with {Embedder?.Model.Name ?? "no model"}: query with a vector instead");
         }
+
+        var request = new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize };
+        return _batcher is not null
+            ? (await _batcher.EmbedAsync(text, request, cancellationToken).ConfigureAwait(false)).Vector
+            : (await Embedder!.EmbedAsync([text], request, cancellationToken).ConfigureAwait(false))[0].Vector;
     }
 }

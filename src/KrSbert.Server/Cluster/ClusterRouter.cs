@@ -5,8 +5,6 @@ using KrSbert.Cluster.Consistency;
 using KrSbert.Cluster.Querying;
 using KrSbert.Cluster.WriteLog;
 using KrSbert.Cluster.Writing;
-using KrSbert.Embedding;
-using KrSbert.Embedding.Pooling;
 using KrSbert.Protos.V1;
 using KrSbert.Search.Documents;
 using KrSbert.Search.Querying;
@@ -257,14 +255,11 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         TimeSpan embedding = TimeSpan.Zero;
         if (checkedRequest.Vector is null && checkedRequest.Text is { } text && checkedRequest.Mode != QueryMode.Lexical)
         {
-            // Embedded once here; the shards only search.
-            // The same model, pooling and precision as the shards' vectors, or the ranking would be silently wrong.
-            host.Engine.RequireTextQueries(version.StoreName);
+            // Embedded once here, by the engine's own check and pooling for the version's settings; the shards only search.
             long embedStarted = Stopwatch.GetTimestamp();
-            CollectionSettings settings = host.Engine.GetCollection(version.StoreName).Record.Settings;
-            SentenceEmbedding embedded = await host.Batcher.EmbedAsync(text, new EmbeddingRequest { Pooling = PoolingModes.Parse(settings.Pooling), Normalize = settings.Normalize }, cancellationToken).ConfigureAwait(false);
+            float[] embedded = await host.Engine.EmbedQueryAsync(version.StoreName, text, cancellationToken).ConfigureAwait(false);
             embedding = Stopwatch.GetElapsedTime(embedStarted);
-            forward.Vector.Add(embedded.Vector);
+            forward.Vector.Add(embedded);
             if (checkedRequest.Mode == QueryMode.Dense)
             {
                 forward.Text = "";
