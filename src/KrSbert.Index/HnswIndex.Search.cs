@@ -306,7 +306,7 @@ public sealed partial class HnswIndex
 
             // The read lock held by the caller keeps Dispose, and so the handle's release, out.
             nint native = _native.DangerousGetHandle();
-            foreach (ulong key in _keys)
+            foreach (ulong key in _keys.Keys)
             {
                 if ((filter is null || filter(key)) && UsearchNative.Get(native, key, stored))
                 {

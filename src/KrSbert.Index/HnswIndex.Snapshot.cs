@@ -35,7 +35,7 @@ public sealed partial class HnswIndex
                 throw;
             }
 
-            keys = [.. _keys];
+            keys = _keys.Keys.ToArray();
             removed = _removed;
         }
         finally
@@ -87,6 +87,7 @@ public sealed partial class HnswIndex
                 throw new IndexSnapshotCorruptException($"Snapshot header says {keys.Length} keys of {options.Dimensions} dimensions; the index inside holds {size} of {dimensions}.");
             }
 
+            index._keys.EnsureCapacity(keys.Length);
             foreach (ulong key in keys)
             {
                 if (!UsearchNative.Contains(native, key))
@@ -94,7 +95,11 @@ public sealed partial class HnswIndex
                     throw new IndexSnapshotCorruptException($"Snapshot lists key {key}, which the index inside lacks.");
                 }
 
-                index._positions.Add(key, index._keys.Count);
+                if (index._keys.Contains(key))
+                {
+                    throw new IndexSnapshotCorruptException($"Snapshot lists key {key} twice.");
+                }
+
                 index._keys.Add(key);
             }
 

@@ -41,10 +41,7 @@ public sealed partial class HnswIndex : IDisposable
     private readonly SemaphoreSlim _searchSlots;
     private readonly int _threads;
 
-    // The live keys, in a list for sampling and exact scans and a map for O(1) removal; USearch can
-    // report neither which keys it holds nor sample them.
-    private readonly List<ulong> _keys = [];
-    private readonly Dictionary<ulong, int> _positions = [];
+    private readonly LiveKeys _keys = new();
     private long _removed;
     private long _capacity;
     private bool _disposed;
@@ -179,7 +176,6 @@ public sealed partial class HnswIndex : IDisposable
             // Sized once for the batch rather than doubled on the way: doubling leaves up to half of each unused, and
             // the key tracking is part of the memory per vector.
             _keys.EnsureCapacity(_keys.Count + keys.Length);
-            _positions.EnsureCapacity(_keys.Count + keys.Length);
             int workers = Math.Min(maxDegreeOfParallelism == 0 ? _threads : maxDegreeOfParallelism, _threads);
             var added = new bool[keys.Length];
             Exception? failure = null;
@@ -239,7 +235,7 @@ public sealed partial class HnswIndex : IDisposable
     }
 
     /// <summary>Whether <paramref name="key"/> is in the index.</summary>
-    public bool Contains(ulong key) => Read(() => _positions.ContainsKey(key));
+    public bool Contains(ulong key) => Read(() => _keys.Contains(key));
 
     /// <summary>
     /// Copies the vector stored under <paramref name="key"/> into <paramref name="destination"/>; false when the
@@ -258,7 +254,7 @@ public sealed partial class HnswIndex : IDisposable
         try
         {
             ThrowIfDisposed();
-            return _positions.ContainsKey(key) && UsearchNative.Get(_native, key, destination);
+            return _keys.Contains(key) && UsearchNative.Get(_native, key, destination);
         }
         finally
         {
@@ -393,28 +389,19 @@ public sealed partial class HnswIndex : IDisposable
 
     private bool RemoveLocked(ulong key)
     {
-        if (!_positions.TryGetValue(key, out int position))
+        if (!_keys.Contains(key))
         {
             return false;
         }
 
         UsearchNative.Remove(_native, key);
-        _positions.Remove(key);
-        ulong last = _keys[^1];
-        _keys[position] = last;
-        _keys.RemoveAt(_keys.Count - 1);
-        if (last != key)
-        {
-            _positions[last] = position;
-        }
-
+        _keys.Remove(key);
         _removed++;
         return true;
     }
 
     private void Track(ulong key)
     {
-        _positions.Add(key, _keys.Count);
         _keys.Add(key);
 
         // USearch puts a new vector into a tombstoned slot when there is one.

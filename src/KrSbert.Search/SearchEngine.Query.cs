@@ -102,15 +102,30 @@ public sealed partial class SearchEngine
     /// merging shards reproduces, which the internal key (assigned per store) cannot give. The leg hands in the
     /// documents tied with its last one, so the cut at <paramref name="wanted"/> falls by id too.
     /// </summary>
-    private static List<Found> Ranked(DocumentCatalog catalog, IEnumerable<(long Document, ulong ChunkKey, float Score)> documents, int wanted, bool dense) =>
-        documents
-            .Select(d => (d.Document, d.ChunkKey, d.Score, Id: catalog.Get(d.Document)?.Id))
-            .Where(d => d.Id is not null)
-            .OrderByDescending(d => d.Score)
-            .ThenBy(d => d.Id, StringComparer.Ordinal)
-            .Take(wanted)
-            .Select((d, i) => new Found(d.Document, d.Id!, d.ChunkKey, d.Score, dense ? new LegScore(i + 1, d.Score) : null, dense ? null : new LegScore(i + 1, d.Score)))
-            .ToList();
+    private static List<Found> Ranked(DocumentCatalog catalog, IEnumerable<(long Document, ulong ChunkKey, float Score)> documents, int wanted, bool dense)
+    {
+        var named = new List<(long Document, ulong ChunkKey, float Score, string Id)>();
+        foreach ((long document, ulong chunkKey, float score) in documents)
+        {
+            if (catalog.Get(document)?.Id is { } id)
+            {
+                named.Add((document, chunkKey, score, id));
+            }
+        }
+
+        // A document appears once per leg, so score then id is a total order and an unstable sort is enough.
+        named.Sort(static (a, b) => b.Score.CompareTo(a.Score) is var byScore and not 0 ? byScore : string.CompareOrdinal(a.Id, b.Id));
+        int count = Math.Min(wanted, named.Count);
+        var ranked = new List<Found>(count);
+        for (int i = 0; i < count; i++)
+        {
+            (long document, ulong chunkKey, float score, string id) = named[i];
+            var leg = new LegScore(i + 1, score);
+            ranked.Add(new Found(document, id, chunkKey, score, dense ? leg : null, dense ? null : leg));
+        }
+
+        return ranked;
+    }
 
     /// <summary>Candidate growths spent following a tie at the k-th document (each multiplies the candidates by 4).</summary>
     private const int MaxTieRounds = 2;
