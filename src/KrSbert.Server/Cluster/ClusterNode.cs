@@ -34,6 +34,10 @@ internal sealed partial class ClusterNode(
 {
     private readonly ConcurrentDictionary<string, ShardApplier> _appliers = new(StringComparer.Ordinal);
     private readonly List<Task> _tailers = [];
+    // Per followed version, what stops its tailer and the tailer itself, so a dropped version stops alone.
+    private readonly Dictionary<string, (CancellationTokenSource Stop, Task Tailing)> _following = new(StringComparer.Ordinal);
+    // Local versions that neither serve nor are staged, and since when this replica has seen them so.
+    private readonly Dictionary<string, DateTime> _retired = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _opening = new(1, 1);
     private CancellationTokenSource? _linked;
@@ -80,6 +84,11 @@ internal sealed partial class ClusterNode(
     public async ValueTask DisposeAsync()
     {
         _linked?.Dispose();
+        foreach ((CancellationTokenSource stop, _) in _following.Values)
+        {
+            stop.Dispose();
+        }
+
         _stopping.Dispose();
         _opening.Dispose();
         if (_dataSource is not null)
@@ -286,17 +295,90 @@ internal sealed partial class ClusterNode(
             Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied);
             _appliers[version.StoreName] = applier;
             var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             lock (_tailers)
             {
-                _tailers.Add(Task.Run(() => TailAsync(tailer, stopping), CancellationToken.None));
+                Task tailing = Task.Run(() => TailAsync(tailer, stop.Token), CancellationToken.None);
+                _tailers.Add(tailing);
+                _following[version.StoreName] = (stop, tailing);
             }
         }
+
+        await DropRetiredAsync(engine, aliases, followed, stopping).ConfigureAwait(false);
 
         if (!_caughtUp)
         {
             _caughtUp = true;
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
         }
+    }
+
+    /// <summary>
+    /// Drops the local store of each version of a serving collection that is older than the serving version and not
+    /// followed (drained by a rebuild), once <see cref="ClusterOptions.DrainedVersionGraceSeconds"/> have passed since
+    /// this replica first saw it so: reads sent to it just before the flip finish first.
+    /// </summary>
+    private async Task DropRetiredAsync(SearchEngine engine, AliasTable aliases, List<CollectionVersion> followed, CancellationToken stopping)
+    {
+        if (cluster.Value.DrainedVersionGraceSeconds < 0)
+        {
+            return;
+        }
+
+        var kept = new HashSet<string>(followed.Select(v => v.StoreName), StringComparer.Ordinal);
+        DateTime now = DateTime.UtcNow;
+        foreach (Search.Collections.CollectionInfo local in engine.ListCollections())
+        {
+            if (kept.Contains(local.Name) || Retired(local.Name, aliases) is not { } retired)
+            {
+                continue;
+            }
+
+            if (!_retired.TryGetValue(local.Name, out DateTime since))
+            {
+                _retired[local.Name] = since = now;
+            }
+
+            if (now - since < TimeSpan.FromSeconds(cluster.Value.DrainedVersionGraceSeconds))
+            {
+                continue;
+            }
+
+            (CancellationTokenSource Stop, Task Tailing) following;
+            lock (_tailers)
+            {
+                _following.Remove(local.Name, out following);
+            }
+
+            if (following.Stop is not null)
+            {
+                await following.Stop.CancelAsync().ConfigureAwait(false);
+                await following.Tailing.WaitAsync(stopping).ConfigureAwait(false);
+                following.Stop.Dispose();
+            }
+
+            _appliers.TryRemove(local.Name, out _);
+            await engine.DeleteCollectionAsync(local.Name, stopping).ConfigureAwait(false);
+            _retired.Remove(local.Name);
+            Server.Log.LocalVersionDropped(logger, retired.Collection, retired.Version);
+        }
+    }
+
+    /// <summary>The version <paramref name="storeName"/> holds when it is an older version of a serving collection than the one serving, else null.</summary>
+    private static (string Collection, long Version)? Retired(string storeName, AliasTable aliases)
+    {
+        foreach (string collection in aliases.Collections)
+        {
+            string prefix = new CollectionVersion(collection, 1, 1).StoreName[..^1];
+            if (storeName.StartsWith(prefix, StringComparison.Ordinal)
+                && long.TryParse(storeName.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long version)
+                && version < aliases.Resolve(collection).Version)
+            {
+                return (collection, version);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Tails until stopping; a tailer that fails (the log compacted past this replica) stops the replica, which must not serve a shard it no longer follows.</summary>
