@@ -101,6 +101,25 @@ public sealed partial class SearchEngine : IAsyncDisposable
         return Describe(_collections[record.Name]);
     }
 
+    /// <summary>
+    /// Creates a collection with settings another engine chose and recorded (a cluster version's), as they are: the
+    /// model, its precision and the chunk window stay the recorded ones even where this engine runs another model, so
+    /// such an engine refuses text for the collection (<see cref="CollectionMismatchException"/>) instead of embedding
+    /// it with the wrong model, and a replica that only applies embedded rows holds the collection all the same.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name or an index setting is invalid.</exception>
+    /// <exception cref="CollectionExistsException">The name is taken.</exception>
+    public async Task<CollectionInfo> CreateCollectionAsync(string name, CollectionSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        CollectionName.Validate(name);
+        IndexSettings.Options(settings).Validate();
+        new Bm25(settings.Bm25K1, settings.Bm25B).Validate();
+        CollectionRecord record = await _store.CreateCollectionAsync(name, settings, cancellationToken).ConfigureAwait(false);
+        _collections[record.Name] = OpenCollection.Open(_store, record, _indexKinds, _logger);
+        return Describe(_collections[record.Name]);
+    }
+
     /// <summary>Deletes a collection and everything in it; false when it did not exist.</summary>
     public async Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -57,4 +57,10 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Information, "The alias of {Collection} flipped from version {Source} to version {Version}; the old version is drained")]
     public static partial void RebuildFlipped(ILogger logger, string collection, long source, long version);
+
+    [LoggerMessage(63, LogLevel.Information, "Dropped version {Version} of {Collection} after its grace: {Rows} log rows, its snapshots and settings removed")]
+    public static partial void DrainedVersionDropped(ILogger logger, string collection, long version, long rows);
+
+    [LoggerMessage(64, LogLevel.Information, "Dropped the local store of version {Version} of {Collection}: it neither serves nor is staged")]
+    public static partial void LocalVersionDropped(ILogger logger, string collection, long version);
 }

@@ -143,6 +143,16 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_model_without_a_rebuild_or_a_negative_drain_grace_is_one_line_naming_both_and_exit_code_2()
+    {
+        var result = await StartAsync("server", "--KrSbert:Cluster:Role=builder", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:SnapshotDirectory=/tmp/krsbert-snapshots",
+            "--KrSbert:Cluster:RebuildModel=true", "--KrSbert:Cluster:DrainedVersionGraceSeconds=-5", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:RebuildModel is true, but it re-embeds a rebuilt version: it needs role builder and KrSbert:Cluster:RebuildCollection.");
+        Assert.Contains("KrSbert:Cluster:DrainedVersionGraceSeconds is -5; it must be 0 or more, or -1 to keep drained versions.", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_shard_index_outside_the_shard_count_is_one_line_naming_Shard_and_exit_code_2()
     {
         var result = await StartAsync("server", "--KrSbert:Cluster:Role=shard", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:ShardCount=2", "--KrSbert:Cluster:Shard=2",

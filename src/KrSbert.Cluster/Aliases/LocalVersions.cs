@@ -31,7 +31,18 @@ public static class LocalVersions
         CollectionSettings? settings = await log.ReadSettingsAsync(version, cancellationToken).ConfigureAwait(false);
         try
         {
-            await engine.CreateCollectionAsync(Definition(version.StoreName, settings), cancellationToken).ConfigureAwait(false);
+            if (settings is null)
+            {
+                await engine.CreateCollectionAsync(Definition(version.StoreName, settings), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Checked as a definition first (a metric or storage this version does not know fails naming it), then
+                // created as recorded: a version rebuilt with another model keeps that model's name, precision and
+                // chunk window, so a router running another model refuses its text instead of embedding it wrongly.
+                _ = Definition(version.StoreName, settings);
+                await engine.CreateCollectionAsync(version.StoreName, settings, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (CollectionExistsException)
         {
@@ -41,7 +52,8 @@ public static class LocalVersions
 
     /// <summary>
     /// The definition that recreates <paramref name="settings"/> under <paramref name="name"/>; with no settings,
-    /// the defaults. The model precision is left to the server, which refuses vectors from the other graph anyway.
+    /// the defaults. The model and its precision are the creating engine's (<see cref="EnsureAsync"/> keeps the
+    /// recorded ones instead).
     /// </summary>
     /// <exception cref="InvalidDataException">A metric or index storage name this version does not know.</exception>
     public static CollectionDefinition Definition(string name, CollectionSettings? settings)

@@ -2,6 +2,7 @@ using KrSbert.Cluster.Aliases;
 using KrSbert.Cluster.Consistency;
 using KrSbert.Cluster.Writing;
 using KrSbert.Cluster.WriteLog;
+using KrSbert.Storage.Collections;
 
 namespace KrSbert.Cluster.Rebuilding;
 
@@ -10,17 +11,22 @@ namespace KrSbert.Cluster.Rebuilding;
 /// v's shards is appended again, in its shard's order, to the shard of v+1 that <see cref="Sharding.ShardMap"/>
 /// gives it under v+1's shard count. A document lives in one shard of each version, so its changes keep their
 /// order and v+1 ends in the state v is in. Then the alias flips (one statement) and the rows v took meanwhile are
-/// copied after it (the drain). The model stays: a new model needs the router's embedder, which this does not do.
+/// copied after it (the drain). With <see cref="VersionRebuildOptions.ReembedWith"/>, v+1 takes that engine's model
+/// and every upsert is re-embedded on the way; with <see cref="VersionRebuildOptions.Snapshots"/>, a shard whose log
+/// was compacted is read from its snapshot first.
 /// </summary>
-public sealed class VersionRebuild
+public sealed partial class VersionRebuild
 {
     private readonly PostgresWriteLog _log;
     private readonly long[] _copied;
+    private readonly VersionRebuildOptions _options;
+    private readonly LogReembedder? _reembedder;
+    private readonly string? _sourceModel;
     private ConsistencyToken _token;
 
-    private VersionRebuild(PostgresWriteLog log, CollectionVersion source, CollectionVersion target)
+    private VersionRebuild(PostgresWriteLog log, CollectionVersion source, CollectionVersion target, VersionRebuildOptions options, LogReembedder? reembedder, string? sourceModel)
     {
-        (_log, Source, Target) = (log, source, target);
+        (_log, Source, Target, _options, _reembedder, _sourceModel) = (log, source, target, options, reembedder, sourceModel);
         _copied = new long[source.Shards.ShardCount];
         _token = new ConsistencyToken(target.Version, []);
     }
@@ -40,24 +46,55 @@ public sealed class VersionRebuild
     /// </summary>
     /// <exception cref="Storage.Collections.CollectionNotFoundException">No version of the collection serves.</exception>
     /// <exception cref="VersionConflictException">Another rebuild staged the same version first.</exception>
-    public static async Task<VersionRebuild> StageAsync(PostgresWriteLog log, string collection, int shardCount, CancellationToken cancellationToken = default)
+    public static Task<VersionRebuild> StageAsync(PostgresWriteLog log, string collection, int shardCount, CancellationToken cancellationToken = default) =>
+        StageAsync(log, collection, shardCount, new VersionRebuildOptions(), cancellationToken);
+
+    /// <summary>
+    /// Stages the next version as <see cref="StageAsync(PostgresWriteLog, string, int, CancellationToken)"/> does,
+    /// using <paramref name="options"/>: with <see cref="VersionRebuildOptions.ReembedWith"/>, the new version
+    /// records that engine's model (and its dimension and precision) instead of the serving version's.
+    /// </summary>
+    /// <exception cref="Storage.Collections.CollectionNotFoundException">No version of the collection serves.</exception>
+    /// <exception cref="VersionConflictException">Another rebuild staged the same version first.</exception>
+    /// <exception cref="InvalidOperationException">A new model was asked for a version with no recorded settings, or one that holds vectors its writers gave.</exception>
+    public static async Task<VersionRebuild> StageAsync(PostgresWriteLog log, string collection, int shardCount, VersionRebuildOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(options);
         CollectionVersion source = (await log.ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).Resolve(collection);
         long latest = (await log.StagedVersionsAsync(cancellationToken).ConfigureAwait(false)).Where(v => v.Collection == collection).Select(v => v.Version).DefaultIfEmpty(source.Version).Max();
         var target = new CollectionVersion(collection, latest + 1, shardCount);
-        // The new version is built like the serving one; its settings are written before staging makes replicas follow it.
-        if (await log.ReadSettingsAsync(source, cancellationToken).ConfigureAwait(false) is { } settings)
+        CollectionSettings? settings = await log.ReadSettingsAsync(source, cancellationToken).ConfigureAwait(false);
+        LogReembedder? reembedder = null;
+        if (options.ReembedWith is { } engine)
         {
-            await log.SetSettingsAsync(target, settings, cancellationToken).ConfigureAwait(false);
+            reembedder = await LogReembedder.CreateAsync(
+                engine,
+                target,
+                settings ?? throw new InvalidOperationException($"version {source.Version} of '{collection}' has no recorded settings, so the rebuild cannot tell which model embedded it; rebuild it without a new model first."),
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        // The new version's settings are written before staging makes replicas follow it: the serving version's,
+        // or with a new model, the re-embedder's.
+        if ((reembedder?.Settings ?? settings) is { } recorded)
+        {
+            await log.SetSettingsAsync(target, recorded, cancellationToken).ConfigureAwait(false);
         }
 
         await log.StageVersionAsync(target, cancellationToken).ConfigureAwait(false);
-        return new VersionRebuild(log, source, target);
+        return new VersionRebuild(log, source, target, options, reembedder, settings?.ModelName);
     }
 
-    /// <summary>Copies the source's rows after those already copied, up to each source shard's head now. Returns the rows copied.</summary>
-    /// <exception cref="LogCompactedException">The source log was compacted past the rows to copy: this rebuild reads the log only.</exception>
+    /// <summary>
+    /// Copies the source's rows after those already copied, up to each source shard's head now (re-embedded when the
+    /// rebuild changes the model). A shard whose log was compacted before its first row was copied is read from its
+    /// newest verified snapshot, then from the log after it. Returns the rows copied (documents, for a snapshot).
+    /// </summary>
+    /// <exception cref="LogCompactedException">
+    /// The source log was compacted past the rows to copy, and no snapshot (or none that verifies) holds them, or the
+    /// compaction came after this rebuild had started copying the shard.
+    /// </exception>
     public async Task<long> CopyAsync(int batchSize, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -67,20 +104,45 @@ public sealed class VersionRebuild
         {
             while (true)
             {
-                IReadOnlyList<LogRecord> records = await _log.ReadAfterAsync(Source, shard, _copied[shard], batchSize, cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<LogRecord> records;
+                try
+                {
+                    records = await _log.ReadAfterAsync(Source, shard, _copied[shard], batchSize, cancellationToken).ConfigureAwait(false);
+                }
+                catch (LogCompactedException compacted) when (_copied[shard] == 0 && _options.Snapshots is not null)
+                {
+                    // Only before the first row: a snapshot holds the shard's state, not the rows between, so after a
+                    // partial copy it could not tell which copied documents were deleted meanwhile.
+                    (long documents, long through) = await CopySnapshotAsync(writer, shard, batchSize, compacted, cancellationToken).ConfigureAwait(false);
+                    _copied[shard] = through;
+                    total += documents;
+                    continue;
+                }
+
                 if (records.Count == 0)
                 {
                     break;
                 }
 
-                ConsistencyToken appended = await writer.AppendAsync(Target, [.. records.Select(r => r.Entry)], cancellationToken).ConfigureAwait(false);
-                _token = _token.Merge(appended);
+                await AppendAsync(writer, [.. records.Select(r => r.Entry)], cancellationToken).ConfigureAwait(false);
                 _copied[shard] = records[^1].Sequence;
                 total += records.Count;
             }
         }
 
         return total;
+    }
+
+    /// <summary>Appends <paramref name="entries"/> to the target's shards (re-embedded first when the model changes) and folds their sequences into <see cref="Copied"/>.</summary>
+    private async Task AppendAsync(ShardedLogWriter writer, IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken)
+    {
+        if (_reembedder is not null)
+        {
+            entries = await _reembedder.ReembedAsync(entries, cancellationToken).ConfigureAwait(false);
+        }
+
+        ConsistencyToken appended = await writer.AppendAsync(Target, entries, cancellationToken).ConfigureAwait(false);
+        _token = _token.Merge(appended);
     }
 
     /// <summary>
@@ -98,5 +160,21 @@ public sealed class VersionRebuild
             await Task.Delay(settle, cancellationToken).ConfigureAwait(false);
         }
         while (await CopyAsync(batchSize, cancellationToken).ConfigureAwait(false) > 0);
+    }
+
+    /// <summary>
+    /// After the flip and drain (and a grace for reads already sent to it): removes the source version, its
+    /// snapshots' bytes from the snapshot store first, then its log rows, snapshot registrations and settings from
+    /// PostgreSQL. Replicas drop their local copy once it neither serves nor is staged. Returns the log rows removed.
+    /// </summary>
+    /// <exception cref="VersionConflictException">The source serves again or is staged.</exception>
+    public async Task<long> DropSourceAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.Snapshots is { } snapshots)
+        {
+            await snapshots.DeleteAllAsync(Source, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _log.DropVersionAsync(Source, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -2,6 +2,7 @@ using KrSbert.Cluster.Aliases;
 using KrSbert.Cluster.WriteLog;
 using KrSbert.Search;
 using KrSbert.Storage;
+using KrSbert.Storage.Backups;
 
 namespace KrSbert.Cluster.Snapshots;
 
@@ -73,23 +74,72 @@ public sealed class ShardSnapshots
             return null;
         }
 
-        SnapshotRegistration newest = snapshots[0];
+        await RestoreAsync(snapshots[0], databasePath, cancellationToken).ConfigureAwait(false);
+        return snapshots[0];
+    }
+
+    /// <summary>
+    /// Puts the newest registered snapshot of a shard whose bytes verify in place as the database
+    /// <paramref name="databasePath"/>, passing over damaged or missing newer ones. Returns it, or null when none
+    /// verifies. A rebuild reads a compacted version's documents this way.
+    /// </summary>
+    public async Task<SnapshotRegistration?> RestoreNewestVerifiedAsync(CollectionVersion version, int shard, string databasePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        foreach (SnapshotRegistration snapshot in await _log.SnapshotsAsync(version, shard, cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await RestoreAsync(snapshot, databasePath, cancellationToken).ConfigureAwait(false);
+                return snapshot;
+            }
+            catch (Exception e) when (e is SnapshotVerificationException or InvalidBackupException)
+            {
+                // An older snapshot still holds the documents, and the log keeps every row after the oldest one.
+            }
+        }
+
+        return null;
+    }
+
+    private async Task RestoreAsync(SnapshotRegistration snapshot, string databasePath, CancellationToken cancellationToken)
+    {
         string staging = Path.Combine(Path.GetTempPath(), $"krsbert-shard-restore-{Guid.NewGuid():N}.db");
         try
         {
-            await using (Stream verified = await _store.OpenVerifiedAsync(newest, cancellationToken).ConfigureAwait(false))
+            await using (Stream verified = await _store.OpenVerifiedAsync(snapshot, cancellationToken).ConfigureAwait(false))
             await using (var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
                 await verified.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
             // The restore checks the hash again on its own copy, so bytes changed after verification are caught too.
-            DocumentStore.Restore(staging, databasePath, Convert.ToHexStringLower(newest.Sha256));
-            return newest;
+            DocumentStore.Restore(staging, databasePath, Convert.ToHexStringLower(snapshot.Sha256));
         }
         finally
         {
             File.Delete(staging);
         }
+    }
+
+    /// <summary>
+    /// Deletes the bytes of every registered snapshot of <paramref name="version"/>'s shards, leaving the
+    /// registrations for <see cref="PostgresWriteLog.DropVersionAsync"/> to remove with the rest of the version.
+    /// Returns the snapshots deleted.
+    /// </summary>
+    public async Task<int> DeleteAllAsync(CollectionVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        int deleted = 0;
+        for (int shard = 0; shard < version.Shards.ShardCount; shard++)
+        {
+            foreach (SnapshotRegistration snapshot in await _log.SnapshotsAsync(version, shard, cancellationToken).ConfigureAwait(false))
+            {
+                deleted += await _store.DeleteAsync(snapshot, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+            }
+        }
+
+        return deleted;
     }
 }

@@ -63,4 +63,44 @@ public sealed partial class PostgresWriteLog
             throw new VersionConflictException($"version {current.Version} of '{current.Collection}' no longer serves; the alias was not flipped to version {next.Version}.");
         }
     }
+
+    /// <summary>
+    /// Removes everything PostgreSQL keeps for a version that neither serves nor is staged (one drained after a
+    /// rebuild): its log rows, shard heads, snapshot registrations, settings and staging record, in one transaction.
+    /// Returns the log rows removed. The snapshot bytes are the snapshot store's to delete, before this.
+    /// </summary>
+    /// <exception cref="VersionConflictException">The version serves, or is staged (newer than the serving one).</exception>
+    public async Task<long> DropVersionAsync(CollectionVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // The alias row is locked, so a flip back to this version cannot land between the check and the removal.
+        await using (NpgsqlCommand serving = Command(connection, transaction, "SELECT version FROM krs_alias WHERE collection = $1 FOR UPDATE", version.Collection))
+        {
+            if (await serving.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long current || version.Version >= current)
+            {
+                throw new VersionConflictException($"version {version.Version} of '{version.Collection}' serves or is staged (or no version serves), so it is not dropped; only a version older than the serving one is.");
+            }
+        }
+
+        long removed;
+        await using (NpgsqlCommand rows = Command(connection, transaction, "DELETE FROM krs_log WHERE collection = $1 AND version = $2", version.Collection, version.Version))
+        {
+            removed = await rows.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (NpgsqlBatch rest = new(connection, transaction))
+        {
+            foreach (string table in new[] { "krs_shard_head", "krs_snapshot", "krs_version_settings", "krs_version" })
+            {
+                rest.BatchCommands.Add(Batched($"DELETE FROM {table} WHERE collection = $1 AND version = $2", version.Collection, version.Version));
+            }
+
+            await rest.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
 }

@@ -2,6 +2,7 @@ using Grpc.Core;
 using KrSbert.Cluster.Aliases;
 using KrSbert.Cluster.Querying;
 using KrSbert.Cluster.Rebuilding;
+using KrSbert.Cluster.Snapshots;
 using KrSbert.Cluster.WriteLog;
 using KrSbert.Protos.V1;
 
@@ -13,18 +14,22 @@ internal sealed partial class ClusterNode
 
     /// <summary>
     /// The builder's rebuild: stages the next version of <paramref name="collection"/>, copies the serving version's
-    /// log into it re-sharded (no re-embedding), publishes its snapshots, waits until every replica listed for each of
-    /// its shards answers for it with everything copied, then flips the alias and drains the old version.
+    /// log (from its snapshots where compacted) into it re-sharded, re-embedded with this builder's model when
+    /// <see cref="Options.ClusterOptions.RebuildModel"/> asks, publishes its snapshots, waits until every replica listed
+    /// for each of its shards answers for it with everything copied, then flips the alias, drains the old version and,
+    /// after the grace, drops it.
     /// </summary>
     private async Task RebuildAsync(PostgresWriteLog log, string collection, CancellationToken stopping)
     {
         int shardCount = cluster.Value.RebuildShardCount > 0
             ? cluster.Value.RebuildShardCount
             : (await log.ReadAliasesAsync(stopping).ConfigureAwait(false)).Resolve(collection).Shards.ShardCount;
-        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, collection, shardCount, stopping).ConfigureAwait(false);
+        var snapshots = new ShardSnapshots(new DirectorySnapshotStore(cluster.Value.SnapshotDirectory!), log);
+        var options = new VersionRebuildOptions { Snapshots = snapshots, ReembedWith = cluster.Value.RebuildModel ? host.Engine : null };
+        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, collection, shardCount, options, stopping).ConfigureAwait(false);
         CollectionVersion target = rebuild.Target;
-        long rows = await rebuild.CopyAsync(RebuildBatch, stopping).ConfigureAwait(false);
-        Server.Log.RebuildCopied(logger, collection, target.Version, shardCount, rows, rebuild.Source.Version);
+        long copied = await rebuild.CopyAsync(RebuildBatch, stopping).ConfigureAwait(false);
+        Server.Log.RebuildCopied(logger, collection, target.Version, shardCount, copied, rebuild.Source.Version);
         await PublishSnapshotsAsync(log, target, stopping).ConfigureAwait(false);
 
         using (var ready = CancellationTokenSource.CreateLinkedTokenSource(stopping))
@@ -46,6 +51,13 @@ internal sealed partial class ClusterNode
 
         await rebuild.FlipAsync(RebuildBatch, TimeSpan.FromMilliseconds(cluster.Value.RebuildSettleMilliseconds), stopping).ConfigureAwait(false);
         Server.Log.RebuildFlipped(logger, collection, rebuild.Source.Version, target.Version);
+        if (cluster.Value.DrainedVersionGraceSeconds >= 0)
+        {
+            // Reads routed to the old version just before the flip finish within the grace; then nothing needs it.
+            await Task.Delay(TimeSpan.FromSeconds(cluster.Value.DrainedVersionGraceSeconds), stopping).ConfigureAwait(false);
+            long rows = await rebuild.DropSourceAsync(stopping).ConfigureAwait(false);
+            Server.Log.DrainedVersionDropped(logger, collection, rebuild.Source.Version, rows);
+        }
     }
 
     /// <summary>Why <paramref name="target"/> cannot serve yet (a shard with no replica listed, or one not caught up), or null when every replica answers for it.</summary>
@@ -68,7 +80,8 @@ internal sealed partial class ClusterNode
             foreach (IShardReplica<ShardQuery> replica in listed)
             {
                 // The copy's token: a replica answers only once it has applied every row copied to its shard.
-                var probe = new QueryRequest { Collection = target.StoreName, Text = "ready", TopK = 1, Exact = true, ConsistencyToken = rebuild.Copied.Encode() };
+                // Lexical: the replica embeds nothing, so one running another model than a re-embedded version's answers too.
+                var probe = new QueryRequest { Collection = target.StoreName, Text = "ready", Mode = "lexical", TopK = 1, ConsistencyToken = rebuild.Copied.Encode() };
                 try
                 {
                     await replica.QueryAsync(new ShardQuery(probe, DateTime.UtcNow.AddSeconds(5), headers), cancellationToken).ConfigureAwait(false);

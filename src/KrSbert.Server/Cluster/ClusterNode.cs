@@ -34,6 +34,10 @@ internal sealed partial class ClusterNode(
 {
     private readonly ConcurrentDictionary<string, ShardApplier> _appliers = new(StringComparer.Ordinal);
     private readonly List<Task> _tailers = [];
+    // Per followed version, what stops its tailer and the tailer itself, so a dropped version stops alone.
+    private readonly Dictionary<string, (CancellationTokenSource Stop, Task Tailing)> _following = new(StringComparer.Ordinal);
+    // Local versions that neither serve nor are staged, and since when this replica has seen them so.
+    private readonly Dictionary<string, DateTime> _retired = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _opening = new(1, 1);
     private CancellationTokenSource? _linked;
@@ -80,6 +84,11 @@ internal sealed partial class ClusterNode(
     public async ValueTask DisposeAsync()
     {
         _linked?.Dispose();
+        foreach ((CancellationTokenSource stop, _) in _following.Values)
+        {
+            stop.Dispose();
+        }
+
         _stopping.Dispose();
         _opening.Dispose();
         if (_dataSource is not null)
@@ -286,11 +295,16 @@ internal sealed partial class ClusterNode(
             Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied);
             _appliers[version.StoreName] = applier;
             var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             lock (_tailers)
             {
-                _tailers.Add(Task.Run(() => TailAsync(tailer, stopping), CancellationToken.None));
+                Task tailing = Task.Run(() => TailAsync(tailer, stop.Token), CancellationToken.None);
+                _tailers.Add(tailing);
+                _following[version.StoreName] = (stop, tailing);
             }
         }
+
+        await DropRetiredAsync(engine, aliases, followed, stopping).ConfigureAwait(false);
 
         if (!_caughtUp)
         {

@@ -46,6 +46,19 @@ public sealed class ClusterOptions
     /// <summary>Builder: after the flip, how long writes that resolved the old version may still be in flight before the last drain pass.</summary>
     public int RebuildSettleMilliseconds { get; set; } = 5_000;
 
+    /// <summary>
+    /// Builder, with <see cref="RebuildCollection"/>: the new version takes this builder's model and precision
+    /// (<c>KrSbert:ModelDirectory</c>, <c>KrSbert:ModelPrecision</c>) and every document is re-embedded with it on
+    /// the way; routers must then run that model to embed its queries. Off: the new version keeps the serving one's model.
+    /// </summary>
+    public bool RebuildModel { get; set; }
+
+    /// <summary>
+    /// How long a version stays after a rebuild stopped it serving, so reads already sent to it finish: then the
+    /// builder removes its log rows, snapshots and settings, and each shard replica its local store. -1 keeps it.
+    /// </summary>
+    public int DrainedVersionGraceSeconds { get; set; } = 300;
+
     /// <summary>The parsed role (valid after start-up validation).</summary>
     internal ClusterRole ParsedRole => ClusterOptionsValidator.TryParseRole(Role, out ClusterRole role) ? role : ClusterRole.All;
 }

@@ -89,6 +89,16 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
             }
         }
 
+        if (options.RebuildModel && (role != ClusterRole.Builder || options.RebuildCollection is not { Length: > 0 }))
+        {
+            errors.Add("KrSbert:Cluster:RebuildModel is true, but it re-embeds a rebuilt version: it needs role builder and KrSbert:Cluster:RebuildCollection.");
+        }
+
+        if (options.DrainedVersionGraceSeconds < -1)
+        {
+            errors.Add($"KrSbert:Cluster:DrainedVersionGraceSeconds is {options.DrainedVersionGraceSeconds}; it must be 0 or more, or -1 to keep drained versions.");
+        }
+
         if (options.PollMilliseconds < 10)
         {
             errors.Add($"KrSbert:Cluster:PollMilliseconds is {options.PollMilliseconds}; it must be at least 10.");

@@ -73,6 +73,22 @@ public sealed class LocalVersionsTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal(new CollectionDefinition { Name = "other__v1" }, LocalVersions.Definition("other__v1", null));
     }
 
+    [PostgresFact]
+    public async Task A_local_collection_keeps_a_recorded_model_and_precision_this_engine_does_not_run()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        var rebuilt = new CollectionVersion("docs", 2, 3);
+        // A version a builder re-embedded with a model (and precision) this vectors-only engine does not run.
+        CollectionSettings other = Recorded with { ModelName = "kr-sbert-tiny", ModelPrecision = "int8", ChunkTokens = 500, ChunkOverlap = 40 };
+        await log.SetSettingsAsync(rebuilt, other).WaitAsync(Timeout);
+
+        await LocalVersions.EnsureAsync(_engine, log, rebuilt).WaitAsync(Timeout);
+
+        Assert.Equal(other, _engine.GetCollection(rebuilt.StoreName).Record.Settings);
+        Assert.False(_engine.GetCollection(rebuilt.StoreName).TextSearchable);
+    }
+
     [Fact]
     public void Settings_naming_an_unknown_metric_or_storage_fail_with_the_version_named()
     {

@@ -1,0 +1,76 @@
+using KrSbert.Cluster.Aliases;
+using KrSbert.Search;
+using KrSbert.Server.Options;
+
+namespace KrSbert.Server.Cluster;
+
+internal sealed partial class ClusterNode
+{
+    /// <summary>
+    /// Drops the local store of each version of a serving collection that is older than the serving version and not
+    /// followed (drained by a rebuild), once <see cref="ClusterOptions.DrainedVersionGraceSeconds"/> have passed since
+    /// this replica first saw it so: reads sent to it just before the flip finish first.
+    /// </summary>
+    private async Task DropRetiredAsync(SearchEngine engine, AliasTable aliases, List<CollectionVersion> followed, CancellationToken stopping)
+    {
+        if (cluster.Value.DrainedVersionGraceSeconds < 0)
+        {
+            return;
+        }
+
+        var kept = new HashSet<string>(followed.Select(v => v.StoreName), StringComparer.Ordinal);
+        DateTime now = DateTime.UtcNow;
+        foreach (Search.Collections.CollectionInfo local in engine.ListCollections())
+        {
+            if (kept.Contains(local.Name) || Retired(local.Name, aliases) is not { } retired)
+            {
+                continue;
+            }
+
+            if (!_retired.TryGetValue(local.Name, out DateTime since))
+            {
+                _retired[local.Name] = since = now;
+            }
+
+            if (now - since < TimeSpan.FromSeconds(cluster.Value.DrainedVersionGraceSeconds))
+            {
+                continue;
+            }
+
+            (CancellationTokenSource Stop, Task Tailing) following;
+            lock (_tailers)
+            {
+                _following.Remove(local.Name, out following);
+            }
+
+            if (following.Stop is not null)
+            {
+                await following.Stop.CancelAsync().ConfigureAwait(false);
+                await following.Tailing.WaitAsync(stopping).ConfigureAwait(false);
+                following.Stop.Dispose();
+            }
+
+            _appliers.TryRemove(local.Name, out _);
+            await engine.DeleteCollectionAsync(local.Name, stopping).ConfigureAwait(false);
+            _retired.Remove(local.Name);
+            Server.Log.LocalVersionDropped(logger, retired.Collection, retired.Version);
+        }
+    }
+
+    /// <summary>The version <paramref name="storeName"/> holds when it is an older version of a serving collection than the one serving, else null.</summary>
+    private static (string Collection, long Version)? Retired(string storeName, AliasTable aliases)
+    {
+        foreach (string collection in aliases.Collections)
+        {
+            string prefix = new CollectionVersion(collection, 1, 1).StoreName[..^1];
+            if (storeName.StartsWith(prefix, StringComparison.Ordinal)
+                && long.TryParse(storeName.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long version)
+                && version < aliases.Resolve(collection).Version)
+            {
+                return (collection, version);
+            }
+        }
+
+        return null;
+    }
+}
