@@ -41,8 +41,29 @@ internal sealed partial class ClusterNode(
     private PostgresWriteLog? _log;
     private Task _running = Task.CompletedTask;
     private volatile bool _caughtUp;
+    private AliasCache? _aliases;
 
     public ClusterRole Role { get; } = cluster.Value.ParsedRole;
+
+    /// <summary>
+    /// The router's copy of the alias table, refreshed every <see cref="ClusterOptions.AliasRefreshMilliseconds"/>:
+    /// reads resolve through it and keep working while PostgreSQL is down.
+    /// </summary>
+    public AliasCache Aliases
+    {
+        get
+        {
+            if (Volatile.Read(ref _aliases) is { } made)
+            {
+                return made;
+            }
+
+            // One copy for every caller: the first to ask makes it (the background loop or a first request).
+            Interlocked.CompareExchange(ref _aliases, new AliasCache(async cancellationToken =>
+                await (await OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)), null);
+            return _aliases;
+        }
+    }
 
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -209,13 +230,16 @@ internal sealed partial class ClusterNode(
                 return;
             }
 
-            TimeSpan poll = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds);
+            // A router's loop is what keeps its alias copy fresh; a shard's follows new versions.
+            TimeSpan poll = TimeSpan.FromMilliseconds(Role == ClusterRole.Router ? cluster.Value.AliasRefreshMilliseconds : cluster.Value.PollMilliseconds);
             while (!stopping.IsCancellationRequested)
             {
                 try
                 {
                     PostgresWriteLog log = await OpenLogAsync(stopping).ConfigureAwait(false);
-                    AliasTable aliases = await log.ReadAliasesAsync(stopping).ConfigureAwait(false);
+                    AliasTable aliases = Role == ClusterRole.Router
+                        ? await Aliases.RefreshAsync(stopping).ConfigureAwait(false)
+                        : await log.ReadAliasesAsync(stopping).ConfigureAwait(false);
                     switch (Role)
                     {
                         case ClusterRole.Router:
