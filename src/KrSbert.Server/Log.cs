@@ -57,4 +57,7 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Information, "The alias of {Collection} flipped from version {Source} to version {Version}; the old version is drained")]
     public static partial void RebuildFlipped(ILogger logger, string collection, long source, long version);
+
+    [LoggerMessage(70, LogLevel.Information, "Shard {Shard} dropped its store of {Collection} version {Version}: the collection was deleted")]
+    public static partial void ShardVersionDropped(ILogger logger, string collection, long version, int shard);
 }

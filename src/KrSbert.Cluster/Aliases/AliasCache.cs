@@ -65,12 +65,21 @@ public sealed class AliasCache
     }
 
     /// <summary>
-    /// Every serving collection for a read (a list): the copy when it has one, else read through; when PostgreSQL
-    /// cannot be reached, the last table read.
+    /// Every serving collection for a read that is rare and wants them all (a list): read now, so a collection made
+    /// through another router shows at once; when PostgreSQL cannot be reached, the last table read.
     /// </summary>
     /// <exception cref="NpgsqlException">Nothing was ever read and PostgreSQL cannot be reached.</exception>
-    public async Task<AliasTable> TableAsync(CancellationToken cancellationToken) =>
-        Last ?? await RefreshAsync(cancellationToken).ConfigureAwait(false);
+    public async Task<AliasTable> TableAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException) when (Last is { } last)
+        {
+            return last;
+        }
+    }
 
     private sealed record Entry(AliasTable Table, long ReadStarted);
 }

@@ -33,6 +33,7 @@ internal sealed partial class ClusterNode(
     ILogger<ClusterNode> logger) : IHostedService, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, ShardApplier> _appliers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Tailing> _tailing = new(StringComparer.Ordinal);
     private readonly List<Task> _tailers = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _opening = new(1, 1);
@@ -310,12 +311,17 @@ internal sealed partial class ClusterNode(
             Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied);
             _appliers[version.StoreName] = applier;
             var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
+            // Its own cancellation, so a deleted collection's tailer stops alone.
+            var tailing = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Task running = Task.Run(() => TailAsync(tailer, tailing.Token), CancellationToken.None);
+            _tailing[version.StoreName] = new Tailing(tailing, running);
             lock (_tailers)
             {
-                _tailers.Add(Task.Run(() => TailAsync(tailer, stopping), CancellationToken.None));
+                _tailers.Add(running);
             }
         }
 
+        await DropDeletedAsync(aliases, staged, stopping).ConfigureAwait(false);
         if (!_caughtUp)
         {
             _caughtUp = true;

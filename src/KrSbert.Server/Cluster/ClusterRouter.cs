@@ -28,15 +28,22 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
     // One per shard count: a rebuilt version may split the collection differently, and the alias is resolved per query.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ScatterGather<ShardQuery>> _scatter = new();
 
-    /// <summary>Version 1 of a new collection over <see cref="ClusterOptions.ShardCount"/> shards, made to serve.</summary>
+    /// <summary>
+    /// The first version of a new collection over <see cref="ClusterOptions.ShardCount"/> shards, made to serve:
+    /// version 1, or one past the versions of a collection of that name deleted before.
+    /// </summary>
     public async Task<Protos.V1.CollectionInfo> CreateAsync(CreateCollectionRequest request, CancellationToken cancellationToken)
     {
-        var version = new CollectionVersion(request.Name, 1, cluster.Value.ShardCount);
+        // The name is checked before PostgreSQL is asked anything.
+        _ = new CollectionVersion(request.Name, 1, cluster.Value.ShardCount);
         AliasTable aliases = await Unavailable(() => node.Aliases.RefreshAsync(cancellationToken)).ConfigureAwait(false);
         if (aliases.Find(request.Name) is not null)
         {
             throw new CollectionExistsException(request.Name);
         }
+
+        long first = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).FirstFreeVersionAsync(request.Name, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        var version = new CollectionVersion(request.Name, first, cluster.Value.ShardCount);
 
         var engine = host.Engine;
         var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128) with { Name = version.StoreName };
@@ -54,6 +61,38 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
         Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(info);
         proto.Name = request.Name;
         return proto;
+    }
+
+    /// <summary>
+    /// Deletes a collection from PostgreSQL (its alias, staged versions, settings, snapshot registrations and log),
+    /// so reads and writes through this router answer NOT_FOUND at once and through other routers from their next
+    /// alias refresh; shard replicas drop their stores of it when they next read the aliases, and this router its
+    /// local collection that embedded for it.
+    /// </summary>
+    public async Task<DeleteCollectionResponse> DeleteCollectionAsync(string collection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        bool deleted = await Unavailable(async () =>
+        {
+            PostgresWriteLog log = await node.OpenLogAsync(cancellationToken).ConfigureAwait(false);
+            bool existed = await log.DeleteCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
+            await node.Aliases.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            return existed;
+        }).ConfigureAwait(false);
+        if (!deleted)
+        {
+            throw new CollectionNotFoundException(collection);
+        }
+
+        foreach (string local in host.Engine.ListCollections().Select(c => c.Name).ToList())
+        {
+            if (CollectionVersion.TryParseStoreName(local, out string name, out _) && name == collection)
+            {
+                await host.Engine.DeleteCollectionAsync(local, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new DeleteCollectionResponse { Deleted = true };
     }
 
     /// <summary>
