@@ -101,6 +101,11 @@ internal sealed partial class ClusterNode(
 
     public async ValueTask DisposeAsync()
     {
+        foreach (Tailing tailing in _tailing.Values)
+        {
+            tailing.Stop.Dispose();
+        }
+
         _linked?.Dispose();
         _stopping.Dispose();
         _opening.Dispose();

@@ -25,7 +25,7 @@ namespace KrSbert.Server.Cluster;
 /// </summary>
 internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, ShardReplicaDirectory replicas, IOptions<ClusterOptions> cluster, IOptions<ServerOptions> server)
 {
-    // One per shard count: a rebuilt version may split the collection differently, and the alias is resolved per query.
+    // One per shard count: a rebuilt version may split the collection differently.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ScatterGather<ShardQuery>> _scatter = new();
 
     /// <summary>
