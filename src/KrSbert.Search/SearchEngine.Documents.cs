@@ -176,6 +176,37 @@ public sealed partial class SearchEngine
         return deleted;
     }
 
+    /// <summary>
+    /// A page of the ids whose metadata matches <paramref name="filter"/> (an empty filter: every document):
+    /// up to <paramref name="limit"/> of them after <paramref name="after"/> (null: from the first), ascending in
+    /// ordinal order, so a caller continues from the last id it got. Fewer than the limit: the last page.
+    /// </summary>
+    /// <exception cref="ArgumentException">A bad filter (naming the condition) or a limit below 1.</exception>
+    /// <exception cref="LimitExceededException">A limit above the documents per request.</exception>
+    public IReadOnlyList<string> ListIds(string collection, MetadataFilter filter, string? after, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        filter.Validate();
+        if (limit < 1)
+        {
+            throw new ArgumentException($"limit is {limit}; it must be at least 1.", nameof(limit));
+        }
+
+        if (limit > _options.MaxDocumentsPerRequest)
+        {
+            throw new LimitExceededException("limit", limit, _options.MaxDocumentsPerRequest);
+        }
+
+        OpenCollection target = Require(collection);
+        // Take after Order selects the smallest ids without sorting every match.
+        return [.. target.Catalog.Entries
+            .Select(e => e.Value)
+            .Where(e => (after is null || string.CompareOrdinal(e.Id, after) > 0) && filter.Matches(e.Metadata))
+            .Select(e => e.Id)
+            .Order(StringComparer.Ordinal)
+            .Take(limit)];
+    }
+
     /// <summary>Documents by id (missing ids are left out), with their chunk vectors when asked.</summary>
     public IReadOnlyList<StoredDocument> GetDocuments(string collection, IReadOnlyList<string> ids, bool withVectors = false)
     {

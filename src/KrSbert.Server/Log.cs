@@ -63,4 +63,7 @@ internal static partial class Log
 
     [LoggerMessage(64, LogLevel.Information, "Dropped the local store of version {Version} of {Collection}: it neither serves nor is staged")]
     public static partial void LocalVersionDropped(ILogger logger, string collection, long version);
+
+    [LoggerMessage(70, LogLevel.Information, "Shard {Shard} dropped its store of {Collection} version {Version}: the collection was deleted")]
+    public static partial void ShardVersionDropped(ILogger logger, string collection, long version, int shard);
 }

@@ -162,6 +162,15 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_router_alias_refresh_under_10_ms_is_one_line_naming_AliasRefreshMilliseconds_and_exit_code_2()
+    {
+        var result = await StartAsync("server", "--KrSbert:Cluster:Role=router", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:ShardAddresses:0=http://shard-0:50051",
+            "--KrSbert:Cluster:AliasRefreshMilliseconds=5", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:AliasRefreshMilliseconds is 5; it must be at least 10.");
+    }
+
+    [Fact]
     public async Task Serve_refuses_a_mistyped_option_instead_of_ignoring_it()
     {
         var result = await StartAsync("serve", "--lisen", "127.0.0.1:1");

@@ -29,6 +29,27 @@ public sealed record CollectionVersion
         }
     }
 
+    /// <summary>
+    /// Reads a local collection name (<see cref="StoreName"/>) back into the collection and version it stores, or
+    /// false for a name no collection version makes.
+    /// </summary>
+    public static bool TryParseStoreName(string storeName, out string collection, out long version)
+    {
+        ArgumentNullException.ThrowIfNull(storeName);
+        int at = storeName.LastIndexOf("__v", StringComparison.Ordinal);
+        if (at > 0
+            && long.TryParse(storeName.AsSpan(at + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version)
+            && version >= 1
+            && storeName == $"{storeName[..at]}__v{version}")
+        {
+            collection = storeName[..at];
+            return true;
+        }
+
+        (collection, version) = ("", 0);
+        return false;
+    }
+
     /// <summary>The name clients use.</summary>
     public string Collection { get; }
 

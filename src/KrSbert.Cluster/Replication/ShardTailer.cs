@@ -8,7 +8,9 @@ namespace KrSbert.Cluster.Replication;
 /// <summary>
 /// Keeps a shard replica at the log's head: catches up, then sleeps until an append to its shard is announced
 /// (LISTEN/NOTIFY) or <see cref="PollInterval"/> passes, a backstop for notices lost while the listening
-/// connection was down. When PostgreSQL is unreachable it logs, keeps serving what it has and tries again.
+/// connection was down. When PostgreSQL is unreachable it logs, keeps serving what it has and tries again, waiting
+/// twice as long after each failure in a row (from 100 ms up to <see cref="PollInterval"/>); once PostgreSQL
+/// answers it LISTENs again on a new connection and catches up.
 /// </summary>
 public sealed class ShardTailer
 {
@@ -38,6 +40,7 @@ public sealed class ShardTailer
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         LogListener? listener = null;
+        int failures = 0;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -52,18 +55,20 @@ public sealed class ShardTailer
                         Log.TailApplied(_logger, _version.Collection, _version.Version, _applier.Shard, rows, _applier.Applied.Applied);
                     }
 
+                    failures = 0;
                     await listener.WaitAsync(IsMine, PollInterval, _clock, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Npgsql.NpgsqlException e)
                 {
-                    Log.TailFailed(_logger, _version.Collection, _version.Version, _applier.Shard, _applier.Applied.Applied, (long)PollInterval.TotalMilliseconds, e);
+                    TimeSpan retry = RetryDelay(++failures, PollInterval);
+                    Log.TailFailed(_logger, _version.Collection, _version.Version, _applier.Shard, _applier.Applied.Applied, (long)retry.TotalMilliseconds, e);
                     if (listener is not null)
                     {
                         await listener.DisposeAsync().ConfigureAwait(false);
                         listener = null;
                     }
 
-                    await Task.Delay(PollInterval, _clock, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(retry, _clock, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -77,6 +82,13 @@ public sealed class ShardTailer
                 await listener.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The wait after the <paramref name="failures"/>th failure in a row: a short outage is caught up soon, a long one is not hammered.</summary>
+    internal static TimeSpan RetryDelay(int failures, TimeSpan pollInterval)
+    {
+        double milliseconds = 100 * Math.Pow(2, Math.Min(failures - 1, 20));
+        return TimeSpan.FromMilliseconds(Math.Min(milliseconds, Math.Max(100, pollInterval.TotalMilliseconds)));
     }
 
     private bool IsMine(LogAppendNotice notice) =>

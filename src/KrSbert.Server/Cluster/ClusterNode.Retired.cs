@@ -37,40 +37,16 @@ internal sealed partial class ClusterNode
                 continue;
             }
 
-            (CancellationTokenSource Stop, Task Tailing) following;
-            lock (_tailers)
-            {
-                _following.Remove(local.Name, out following);
-            }
-
-            if (following.Stop is not null)
-            {
-                await following.Stop.CancelAsync().ConfigureAwait(false);
-                await following.Tailing.WaitAsync(stopping).ConfigureAwait(false);
-                following.Stop.Dispose();
-            }
-
-            _appliers.TryRemove(local.Name, out _);
-            await engine.DeleteCollectionAsync(local.Name, stopping).ConfigureAwait(false);
+            await DropLocalStoreAsync(local.Name, stopping).ConfigureAwait(false);
             _retired.Remove(local.Name);
             Server.Log.LocalVersionDropped(logger, retired.Collection, retired.Version);
         }
     }
 
     /// <summary>The version <paramref name="storeName"/> holds when it is an older version of a serving collection than the one serving, else null.</summary>
-    private static (string Collection, long Version)? Retired(string storeName, AliasTable aliases)
-    {
-        foreach (string collection in aliases.Collections)
-        {
-            string prefix = new CollectionVersion(collection, 1, 1).StoreName[..^1];
-            if (storeName.StartsWith(prefix, StringComparison.Ordinal)
-                && long.TryParse(storeName.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long version)
-                && version < aliases.Resolve(collection).Version)
-            {
-                return (collection, version);
-            }
-        }
-
-        return null;
-    }
+    private static (string Collection, long Version)? Retired(string storeName, AliasTable aliases) =>
+        CollectionVersion.TryParseStoreName(storeName, out string collection, out long version)
+            && aliases.Find(collection) is { } serving && version < serving.Version
+            ? (collection, version)
+            : null;
 }

@@ -33,9 +33,8 @@ internal sealed partial class ClusterNode(
     ILogger<ClusterNode> logger) : IHostedService, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, ShardApplier> _appliers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Tailing> _tailing = new(StringComparer.Ordinal);
     private readonly List<Task> _tailers = [];
-    // Per followed version, what stops its tailer and the tailer itself, so a dropped version stops alone.
-    private readonly Dictionary<string, (CancellationTokenSource Stop, Task Tailing)> _following = new(StringComparer.Ordinal);
     // Local versions that neither serve nor are staged, and since when this replica has seen them so.
     private readonly Dictionary<string, DateTime> _retired = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -45,8 +44,29 @@ internal sealed partial class ClusterNode(
     private PostgresWriteLog? _log;
     private Task _running = Task.CompletedTask;
     private volatile bool _caughtUp;
+    private AliasCache? _aliases;
 
     public ClusterRole Role { get; } = cluster.Value.ParsedRole;
+
+    /// <summary>
+    /// The router's copy of the alias table, refreshed every <see cref="ClusterOptions.AliasRefreshMilliseconds"/>:
+    /// reads resolve through it and keep working while PostgreSQL is down.
+    /// </summary>
+    public AliasCache Aliases
+    {
+        get
+        {
+            if (Volatile.Read(ref _aliases) is { } made)
+            {
+                return made;
+            }
+
+            // One copy for every caller: the first to ask makes it (the background loop or a first request).
+            Interlocked.CompareExchange(ref _aliases, new AliasCache(async cancellationToken =>
+                await (await OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)), null);
+            return _aliases;
+        }
+    }
 
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -83,12 +103,12 @@ internal sealed partial class ClusterNode(
 
     public async ValueTask DisposeAsync()
     {
-        _linked?.Dispose();
-        foreach ((CancellationTokenSource stop, _) in _following.Values)
+        foreach (Tailing tailing in _tailing.Values)
         {
-            stop.Dispose();
+            tailing.Stop.Dispose();
         }
 
+        _linked?.Dispose();
         _stopping.Dispose();
         _opening.Dispose();
         if (_dataSource is not null)
@@ -218,13 +238,16 @@ internal sealed partial class ClusterNode(
                 return;
             }
 
-            TimeSpan poll = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds);
+            // A router's loop is what keeps its alias copy fresh; a shard's follows new versions.
+            TimeSpan poll = TimeSpan.FromMilliseconds(Role == ClusterRole.Router ? cluster.Value.AliasRefreshMilliseconds : cluster.Value.PollMilliseconds);
             while (!stopping.IsCancellationRequested)
             {
                 try
                 {
                     PostgresWriteLog log = await OpenLogAsync(stopping).ConfigureAwait(false);
-                    AliasTable aliases = await log.ReadAliasesAsync(stopping).ConfigureAwait(false);
+                    AliasTable aliases = Role == ClusterRole.Router
+                        ? await Aliases.RefreshAsync(stopping).ConfigureAwait(false)
+                        : await log.ReadAliasesAsync(stopping).ConfigureAwait(false);
                     switch (Role)
                     {
                         case ClusterRole.Router:
@@ -295,17 +318,18 @@ internal sealed partial class ClusterNode(
             Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied);
             _appliers[version.StoreName] = applier;
             var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
-            var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            // Its own cancellation, so a deleted collection's tailer stops alone.
+            var tailing = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Task running = Task.Run(() => TailAsync(tailer, tailing.Token), CancellationToken.None);
+            _tailing[version.StoreName] = new Tailing(tailing, running);
             lock (_tailers)
             {
-                Task tailing = Task.Run(() => TailAsync(tailer, stop.Token), CancellationToken.None);
-                _tailers.Add(tailing);
-                _following[version.StoreName] = (stop, tailing);
+                _tailers.Add(running);
             }
         }
 
-        await DropRetiredAsync(engine, aliases, followed, stopping).ConfigureAwait(false);
-
+        await DropDeletedAsync(aliases, staged, stopping).ConfigureAwait(false);
+        await DropRetiredAsync(host.Engine, aliases, followed, stopping).ConfigureAwait(false);
         if (!_caughtUp)
         {
             _caughtUp = true;

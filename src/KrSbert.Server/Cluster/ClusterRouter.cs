@@ -23,20 +23,27 @@ namespace KrSbert.Server.Cluster;
 /// commit, answered with a consistency token); a query is embedded once, sent to one replica per shard and merged.
 /// The logic lives in KrSbert.Cluster; this maps it onto the protos and gRPC status codes.
 /// </summary>
-internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardReplicaDirectory replicas, IOptions<ClusterOptions> cluster, IOptions<ServerOptions> server)
+internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, ShardReplicaDirectory replicas, IOptions<ClusterOptions> cluster, IOptions<ServerOptions> server)
 {
-    // One per shard count: a rebuilt version may split the collection differently, and the alias is resolved per query.
+    // One per shard count: a rebuilt version may split the collection differently.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ScatterGather<ShardQuery>> _scatter = new();
 
-    /// <summary>Version 1 of a new collection over <see cref="ClusterOptions.ShardCount"/> shards, made to serve.</summary>
+    /// <summary>
+    /// The first version of a new collection over <see cref="ClusterOptions.ShardCount"/> shards, made to serve:
+    /// version 1, or one past the versions of a collection of that name deleted before.
+    /// </summary>
     public async Task<Protos.V1.CollectionInfo> CreateAsync(CreateCollectionRequest request, CancellationToken cancellationToken)
     {
-        var version = new CollectionVersion(request.Name, 1, cluster.Value.ShardCount);
-        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        // The name is checked before PostgreSQL is asked anything.
+        _ = new CollectionVersion(request.Name, 1, cluster.Value.ShardCount);
+        AliasTable aliases = await Unavailable(() => node.Aliases.RefreshAsync(cancellationToken)).ConfigureAwait(false);
         if (aliases.Find(request.Name) is not null)
         {
             throw new CollectionExistsException(request.Name);
         }
+
+        long first = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).FirstFreeVersionAsync(request.Name, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        var version = new CollectionVersion(request.Name, first, cluster.Value.ShardCount);
 
         var engine = host.Engine;
         var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128) with { Name = version.StoreName };
@@ -48,10 +55,44 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
             // Settings first: a replica that sees the alias finds them and creates its shard alike.
             await log.SetSettingsAsync(version, info.Record.Settings, cancellationToken).ConfigureAwait(false);
             await log.SetAliasAsync(version, cancellationToken).ConfigureAwait(false);
+            // This router's reads find the collection at once, not at the next refresh.
+            await node.Aliases.RefreshAsync(cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
         Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(info);
         proto.Name = request.Name;
         return proto;
+    }
+
+    /// <summary>
+    /// Deletes a collection from PostgreSQL (its alias, staged versions, settings, snapshot registrations and log),
+    /// so reads and writes through this router answer NOT_FOUND at once and through other routers from their next
+    /// alias refresh; shard replicas drop their stores of it when they next read the aliases, and this router its
+    /// local collection that embedded for it.
+    /// </summary>
+    public async Task<DeleteCollectionResponse> DeleteCollectionAsync(string collection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        bool deleted = await Unavailable(async () =>
+        {
+            PostgresWriteLog log = await node.OpenLogAsync(cancellationToken).ConfigureAwait(false);
+            bool existed = await log.DeleteCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
+            await node.Aliases.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            return existed;
+        }).ConfigureAwait(false);
+        if (!deleted)
+        {
+            throw new CollectionNotFoundException(collection);
+        }
+
+        foreach (string local in host.Engine.ListCollections().Select(c => c.Name).ToList())
+        {
+            if (CollectionVersion.TryParseStoreName(local, out string name, out _) && name == collection)
+            {
+                await host.Engine.DeleteCollectionAsync(local, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new DeleteCollectionResponse { Deleted = true };
     }
 
     /// <summary>
@@ -61,18 +102,20 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     /// </summary>
     public async Task<Protos.V1.CollectionInfo> GetAsync(string collection, DateTime deadline, CancellationToken cancellationToken)
     {
-        CollectionVersion version = await ResolveAsync(collection, cancellationToken).ConfigureAwait(false);
+        CollectionVersion version = await ResolveForReadAsync(collection, 0, cancellationToken).ConfigureAwait(false);
         return await DescribedAsync(version, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every serving collection, as <see cref="GetAsync"/> describes each.</summary>
     public async Task<ListCollectionsResponse> ListAsync(DateTime deadline, CancellationToken cancellationToken)
     {
-        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        AliasTable aliases = await Unavailable(() => node.Aliases.TableAsync(cancellationToken)).ConfigureAwait(false);
         var response = new ListCollectionsResponse();
         foreach (string collection in aliases.Collections)
         {
-            response.Collections.Add(await DescribedAsync(await ResolveAsync(collection, cancellationToken).ConfigureAwait(false), deadline, cancellationToken).ConfigureAwait(false));
+            CollectionVersion version = aliases.Resolve(collection);
+            await EnsureLocalAsync(version, cancellationToken).ConfigureAwait(false);
+            response.Collections.Add(await DescribedAsync(version, deadline, cancellationToken).ConfigureAwait(false));
         }
 
         return response;
@@ -82,22 +125,11 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     {
         Metadata headers = Headers();
         DateTime? callDeadline = deadline == DateTime.MaxValue ? null : deadline;
-        Protos.V1.CollectionInfo[] parts = await Task.WhenAll(Enumerable.Range(0, version.Shards.ShardCount).Select(async shard =>
-        {
-            foreach (IShardReplica<ShardQuery> replica in await replicas.ReplicasAsync(shard, cancellationToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    return await ((GrpcShardReplica)replica).GetCollectionAsync(version.StoreName, headers, callDeadline, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ReplicaUnavailableException)
-                {
-                    // The next replica of the shard may answer.
-                }
-            }
-
-            throw new RpcException(new Status(StatusCode.Unavailable, $"No replica of shard {shard} answered; collection '{version.Collection}' cannot be counted now."));
-        })).ConfigureAwait(false);
+        Protos.V1.CollectionInfo[] parts = await Task.WhenAll(Enumerable.Range(0, version.Shards.ShardCount).Select(shard => AskShardAsync(
+            shard,
+            replica => replica.GetCollectionAsync(version.StoreName, headers, callDeadline, cancellationToken),
+            $"collection '{version.Collection}' cannot be counted now",
+            cancellationToken))).ConfigureAwait(false);
 
         Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(host.Engine.GetCollection(version.StoreName));
         proto.Name = version.Collection;
@@ -113,7 +145,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
 
     public async Task<UpsertResponse> UpsertAsync(UpsertRequest request, CancellationToken cancellationToken)
     {
-        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        CollectionVersion version = await ResolveForWriteAsync(request.Collection, cancellationToken).ConfigureAwait(false);
         PreparedUpsert prepared = await host.Engine.PrepareUpsertAsync(version.StoreName, [.. request.Documents.Select(ProtoMapper.ToInput)], allOrNothing: true, cancellationToken).ConfigureAwait(false);
         List<LogEntry> entries = LogEntries(prepared);
         ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
@@ -130,7 +162,7 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     public async Task<IngestResponse> IngestAsync(string collection, IAsyncEnumerable<DocumentInput> documents, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        CollectionVersion version = await ResolveAsync(collection, cancellationToken).ConfigureAwait(false);
+        CollectionVersion version = await ResolveForWriteAsync(collection, cancellationToken).ConfigureAwait(false);
         var response = new IngestResponse();
         ConsistencyToken? written = null;
         long received = 0;
@@ -175,19 +207,24 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         return response;
     }
 
-    public async Task<DeleteDocumentsResponse> DeleteAsync(DeleteDocumentsRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// A delete by ids (a tombstone logged per id, whether or not the document exists) or by filter
+    /// (<see cref="DeleteByFilterAsync"/>), answered after the commit with the token that reads it.
+    /// </summary>
+    public async Task<DeleteDocumentsResponse> DeleteAsync(DeleteDocumentsRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
-        if (request.Filter is { Must.Count: > 0 })
-        {
-            throw new RpcException(new Status(StatusCode.Unimplemented, "A cluster router deletes by ids only; delete by filter is not supported in cluster mode yet."));
-        }
-
-        if (request.Ids.Count == 0)
+        bool byFilter = request.Filter is { Must.Count: > 0 };
+        if (byFilter == request.Ids.Count > 0)
         {
             throw new ArgumentException("give ids or filter, one of the two.", nameof(request));
         }
 
-        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        if (byFilter)
+        {
+            return await DeleteByFilterAsync(request, deadline, cancellationToken).ConfigureAwait(false);
+        }
+
+        CollectionVersion version = await ResolveForWriteAsync(request.Collection, cancellationToken).ConfigureAwait(false);
         List<LogEntry> entries = [.. request.Ids.Select(LogEntry.Delete)];
         ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
         return new DeleteDocumentsResponse { Deleted = (ulong)entries.Count, ConsistencyToken = token.Encode() };
@@ -203,27 +240,15 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     /// </summary>
     public async Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
-        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
+        CollectionVersion version = await ResolveForReadAsync(request.Collection, 0, cancellationToken).ConfigureAwait(false);
         Metadata headers = Headers();
         DateTime? callDeadline = deadline == DateTime.MaxValue ? null : deadline;
         var found = new Dictionary<string, Protos.V1.StoredDocument>(StringComparer.Ordinal);
-        Task<GetDocumentsResponse>[] asks = [.. request.Ids.Distinct(StringComparer.Ordinal).GroupBy(version.Shards.ShardOf).Select(async ids =>
+        Task<GetDocumentsResponse>[] asks = [.. request.Ids.Distinct(StringComparer.Ordinal).GroupBy(version.Shards.ShardOf).Select(ids =>
         {
             var forward = new GetDocumentsRequest { Collection = version.StoreName, IncludeVectors = request.IncludeVectors };
             forward.Ids.AddRange(ids);
-            foreach (IShardReplica<ShardQuery> replica in await replicas.ReplicasAsync(ids.Key, cancellationToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    return await ((GrpcShardReplica)replica).GetDocumentsAsync(forward, headers, callDeadline, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ReplicaUnavailableException)
-                {
-                    // The next replica of the shard may answer.
-                }
-            }
-
-            throw new RpcException(new Status(StatusCode.Unavailable, $"No replica of shard {ids.Key} answered; the documents on it cannot be read now."));
+            return AskShardAsync(ids.Key, replica => replica.GetDocumentsAsync(forward, headers, callDeadline, cancellationToken), "the documents on it cannot be read now", cancellationToken);
         })];
         foreach (GetDocumentsResponse answer in await Task.WhenAll(asks).ConfigureAwait(false))
         {
@@ -242,10 +267,12 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
     public async Task<QueryResponse> QueryAsync(QueryRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        CollectionVersion version = await ResolveAsync(request.Collection, cancellationToken).ConfigureAwait(false);
-        if (request.HasConsistencyToken && ConsistencyToken.Parse(request.ConsistencyToken).Version != version.Version)
+        // A token from a write after an alias flip names a version this router's copy may not know yet: it reads through.
+        long tokenVersion = request.HasConsistencyToken ? ConsistencyToken.Parse(request.ConsistencyToken).Version : 0;
+        CollectionVersion version = await ResolveForReadAsync(request.Collection, tokenVersion, cancellationToken).ConfigureAwait(false);
+        if (request.HasConsistencyToken && tokenVersion != version.Version)
         {
-            throw new ArgumentException($"consistency_token is for version {ConsistencyToken.Parse(request.ConsistencyToken).Version} of '{request.Collection}'; version {version.Version} serves now.", nameof(request));
+            throw new ArgumentException($"consistency_token is for version {tokenVersion} of '{request.Collection}'; version {version.Version} serves now.", nameof(request));
         }
 
         SearchRequest checkedRequest = ProtoMapper.ToSearch(request);
@@ -307,13 +334,59 @@ internal sealed class ClusterRouter(ClusterNode node, EngineHost host, ShardRepl
         return headers;
     }
 
-    private async Task<CollectionVersion> ResolveAsync(string collection, CancellationToken cancellationToken)
+    /// <summary>
+    /// The serving version for a read, from the router's alias copy (read through for a name it lacks or a version
+    /// older than <paramref name="minimumVersion"/>), so reads go on while PostgreSQL is down.
+    /// </summary>
+    private async Task<CollectionVersion> ResolveForReadAsync(string collection, long minimumVersion, CancellationToken cancellationToken)
     {
-        AliasTable aliases = await Unavailable(async () => await (await node.OpenLogAsync(cancellationToken).ConfigureAwait(false)).ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-        CollectionVersion version = aliases.Resolve(collection);
-        // Made to serve through another router a moment ago: the local collection that embeds for it comes now, not at the next alias read.
-        await Unavailable(async () => await LocalVersions.EnsureAsync(host.Engine, await node.OpenLogAsync(cancellationToken).ConfigureAwait(false), version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        CollectionVersion version = await Unavailable(() => node.Aliases.ResolveAsync(collection, minimumVersion, cancellationToken)).ConfigureAwait(false);
+        await EnsureLocalAsync(version, cancellationToken).ConfigureAwait(false);
         return version;
+    }
+
+    /// <summary>
+    /// The serving version for a write, read from PostgreSQL now: a write appends there anyway, and an alias read
+    /// per write keeps a flip's drain (which waits a settle time, not a refresh interval) covering every write.
+    /// </summary>
+    private async Task<CollectionVersion> ResolveForWriteAsync(string collection, CancellationToken cancellationToken)
+    {
+        AliasTable aliases = await Unavailable(() => node.Aliases.RefreshAsync(cancellationToken)).ConfigureAwait(false);
+        CollectionVersion version = aliases.Resolve(collection);
+        await EnsureLocalAsync(version, cancellationToken).ConfigureAwait(false);
+        return version;
+    }
+
+    /// <summary>
+    /// The local collection that embeds for <paramref name="version"/>, made from its recorded settings when this
+    /// router lacks it (made to serve through another router a moment ago); PostgreSQL is read only then.
+    /// </summary>
+    private async Task EnsureLocalAsync(CollectionVersion version, CancellationToken cancellationToken)
+    {
+        if (host.Engine.ListCollections().Any(c => c.Name == version.StoreName))
+        {
+            return;
+        }
+
+        await Unavailable(async () => await LocalVersions.EnsureAsync(host.Engine, await node.OpenLogAsync(cancellationToken).ConfigureAwait(false), version, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    /// <summary>One replica of <paramref name="shard"/>'s answer to a read: the next replica when one is unavailable, UNAVAILABLE (saying <paramref name="unanswered"/>) when none answers.</summary>
+    private async Task<T> AskShardAsync<T>(int shard, Func<GrpcShardReplica, Task<T>> ask, string unanswered, CancellationToken cancellationToken)
+    {
+        foreach (IShardReplica<ShardQuery> replica in await replicas.ReplicasAsync(shard, cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                return await ask((GrpcShardReplica)replica).ConfigureAwait(false);
+            }
+            catch (ReplicaUnavailableException)
+            {
+                // The next replica of the shard may answer.
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.Unavailable, $"No replica of shard {shard} answered; {unanswered}."));
     }
 
     private async Task<ConsistencyToken> AppendAsync(CollectionVersion version, IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken)

@@ -78,6 +78,20 @@ internal sealed class GrpcShardReplica : IShardReplica<ShardQuery>, IDisposable
         }
     }
 
+    /// <summary>A page of the shard's ids matching a filter (the local collection name already set).</summary>
+    /// <exception cref="ReplicaUnavailableException">The replica cannot answer now: another replica may.</exception>
+    public async Task<ListIdsResponse> ListIdsAsync(ListIdsRequest request, Metadata headers, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _documents.ListIdsAsync(request, headers, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (Unreachable(e))
+        {
+            throw new ReplicaUnavailableException(Address, e.Status.Detail, e);
+        }
+    }
+
     /// <summary>Down, restarting, still catching up, or the connection broke mid-call: a read changes nothing, so another replica may answer it.</summary>
     private static bool Unreachable(RpcException e) =>
         e.StatusCode == StatusCode.Unavailable || (e.StatusCode is StatusCode.Internal or StatusCode.Unknown && e.Status.DebugException is HttpRequestException or IOException);

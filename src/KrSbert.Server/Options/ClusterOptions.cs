@@ -59,6 +59,13 @@ public sealed class ClusterOptions
     /// </summary>
     public int DrainedVersionGraceSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Router: how often the alias table (<c>krs_alias</c>) is read again in the background. Reads resolve a
+    /// collection from the last table read, so they go on while PostgreSQL is down; a name not in it is read
+    /// through. Writes always read the alias afresh.
+    /// </summary>
+    public int AliasRefreshMilliseconds { get; set; } = 1_000;
+
     /// <summary>The parsed role (valid after start-up validation).</summary>
     internal ClusterRole ParsedRole => ClusterOptionsValidator.TryParseRole(Role, out ClusterRole role) ? role : ClusterRole.All;
 }

@@ -104,6 +104,11 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
             errors.Add($"KrSbert:Cluster:PollMilliseconds is {options.PollMilliseconds}; it must be at least 10.");
         }
 
+        if (options.AliasRefreshMilliseconds < 10)
+        {
+            errors.Add($"KrSbert:Cluster:AliasRefreshMilliseconds is {options.AliasRefreshMilliseconds}; it must be at least 10.");
+        }
+
         if (role == ClusterRole.Builder && string.IsNullOrWhiteSpace(options.SnapshotDirectory))
         {
             errors.Add("KrSbert:Cluster:SnapshotDirectory is empty; the builder publishes its snapshots there.");

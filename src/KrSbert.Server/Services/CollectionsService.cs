@@ -53,6 +53,11 @@ internal sealed class CollectionsService(EngineHost host, Cluster.ClusterNode no
 
     public override async Task<DeleteCollectionResponse> Delete(DeleteCollectionRequest request, ServerCallContext context)
     {
+        if (node.Role == ClusterRole.Router)
+        {
+            return await services.GetRequiredService<Cluster.ClusterRouter>().DeleteCollectionAsync(request.Name, context.CancellationToken);
+        }
+
         bool deleted = await host.Engine.DeleteCollectionAsync(request.Name, context.CancellationToken);
         if (!deleted)
         {

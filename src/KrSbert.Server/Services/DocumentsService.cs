@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace KrSbert.Server.Services;
 
-/// <summary><c>krsbert.v1.Documents</c>: upsert (all or nothing), streaming ingest (per-document failures), get, delete.</summary>
+/// <summary><c>krsbert.v1.Documents</c>: upsert (all or nothing), streaming ingest (per-document failures), get, delete, list ids by filter.</summary>
 internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> options, Cluster.ClusterNode node, IServiceProvider services) : Documents.DocumentsBase
 {
     public override async Task<UpsertResponse> Upsert(UpsertRequest request, ServerCallContext context)
@@ -77,7 +77,7 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
     {
         if (node.Role == ClusterRole.Router)
         {
-            return await services.GetRequiredService<Cluster.ClusterRouter>().DeleteAsync(request, context.CancellationToken);
+            return await services.GetRequiredService<Cluster.ClusterRouter>().DeleteAsync(request, context.Deadline, context.CancellationToken);
         }
 
         bool byFilter = request.Filter is { Must.Count: > 0 };
@@ -90,6 +90,26 @@ internal sealed class DocumentsService(EngineHost host, IOptions<ServerOptions> 
             ? await host.Engine.DeleteByFilterAsync(request.Collection, ProtoMapper.ToFilter(request.Filter), context.CancellationToken)
             : await host.Engine.DeleteAsync(request.Collection, request.Ids, context.CancellationToken);
         return new DeleteDocumentsResponse { Deleted = (ulong)deleted };
+    }
+
+    public override async Task<ListIdsResponse> ListIds(ListIdsRequest request, ServerCallContext context)
+    {
+        int limit = request.Limit == 0 ? options.Value.Limits.MaxDocumentsPerRequest : (int)Math.Min(request.Limit, int.MaxValue);
+        switch (node.Role)
+        {
+            case ClusterRole.Router:
+                return await services.GetRequiredService<Cluster.ClusterRouter>().ListIdsAsync(request, limit, context.Deadline, context.CancellationToken);
+            case ClusterRole.Shard:
+                // A router's delete by filter lists after the heads it read: the replica answers once it has applied them.
+                await node.BeforeShardQueryAsync(request.Collection, request.HasConsistencyToken ? request.ConsistencyToken : null, context.Deadline, context.CancellationToken);
+                break;
+            default:
+                break;
+        }
+
+        var response = new ListIdsResponse();
+        response.Ids.AddRange(host.Engine.ListIds(request.Collection, ProtoMapper.ToFilter(request.Filter), request.After.Length == 0 ? null : request.After, limit));
+        return response;
     }
 
     /// <summary>The stream's documents; a later message may repeat the collection's name but not name another.</summary>

@@ -16,6 +16,7 @@ public sealed class PostgresCluster : IAsyncLifetime
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
     private static readonly bool s_root = Environment.UserName == "root";
     private string? _directory;
+    private int _port;
 
     /// <summary>Why the tests cannot run here, or null when they can.</summary>
     public static string? Unavailable { get; } = Find();
@@ -45,12 +46,23 @@ public sealed class PostgresCluster : IAsyncLifetime
         }
 
         string data = Path.Combine(_directory, "data");
-        int port = FreePort();
+        _port = FreePort();
         await RunPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync"]).ConfigureAwait(false);
-        await RunPostgresAsync("pg_ctl", ["-D", data, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]).ConfigureAwait(false);
-        DataSource = NpgsqlDataSource.Create($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=40;Timeout=30");
+        await StartAsync().ConfigureAwait(false);
+        DataSource = NpgsqlDataSource.Create($"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=40;Timeout=30");
     }
+
+    /// <summary>
+    /// Stops the server as an operator's fast shutdown does (<c>pg_ctl -m fast</c>: open sessions are ended, nothing
+    /// committed is lost), for a test of what clients do while PostgreSQL is down. <see cref="StartAsync"/> brings it back.
+    /// </summary>
+    public Task StopAsync() =>
+        RunPostgresAsync("pg_ctl", ["-D", Path.Combine(_directory!, "data"), "-m", "fast", "-w", "-t", "60", "stop"]);
+
+    /// <summary>Starts the server on its port and data folder (at set-up, or again after <see cref="StopAsync"/>).</summary>
+    public Task StartAsync() =>
+        RunPostgresAsync("pg_ctl", ["-D", Path.Combine(_directory!, "data"), "-l", Path.Combine(_directory!, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]);
 
     /// <summary>A database of its own for one test, so tests do not see each other's rows.</summary>
     public async Task<NpgsqlDataSource> CreateDatabaseAsync()
@@ -79,7 +91,11 @@ public sealed class PostgresCluster : IAsyncLifetime
 
         try
         {
-            await RunPostgresAsync("pg_ctl", ["-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop"]).ConfigureAwait(false);
+            // A test that stopped the server and failed before starting it again leaves nothing to stop.
+            if (File.Exists(Path.Combine(_directory, "data", "postmaster.pid")))
+            {
+                await RunPostgresAsync("pg_ctl", ["-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop"]).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -221,6 +221,39 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
         }
     }
 
+    [PostgresFact]
+    public async Task Deleting_a_collection_removes_its_alias_staged_version_settings_snapshots_and_log_and_the_name_made_again_takes_a_new_version()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        var other = new CollectionVersion("other", 1, 1);
+        var staged = new CollectionVersion("docs", 2, 3);
+        long firstEver = await log.FirstFreeVersionAsync("docs").WaitAsync(Timeout);
+        await log.SetSettingsAsync(Docs, Aliases.LocalVersionsTests.Recorded).WaitAsync(Timeout);
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
+        await log.SetAliasAsync(other).WaitAsync(Timeout);
+        await log.AppendAsync(Docs, 0, [LogEntry.Delete(IdsOnShard(Docs, 0, 1)[0])]).WaitAsync(Timeout);
+        await log.AppendAsync(other, 0, [LogEntry.Delete("kept")]).WaitAsync(Timeout);
+        await log.RegisterSnapshotAsync(Docs, new SnapshotRegistration(0, 1, "docs-0-1", new byte[32])).WaitAsync(Timeout);
+        await log.StageVersionAsync(staged).WaitAsync(Timeout);
+
+        bool deleted = await log.DeleteCollectionAsync("docs").WaitAsync(Timeout);
+        bool again = await log.DeleteCollectionAsync("docs").WaitAsync(Timeout);
+
+        Assert.Equal(1, firstEver);
+        Assert.True(deleted);
+        Assert.False(again);
+        AliasTable aliases = await log.ReadAliasesAsync().WaitAsync(Timeout);
+        Assert.Equal(["other"], aliases.Collections);
+        Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
+        Assert.Null(await log.ReadSettingsAsync(Docs).WaitAsync(Timeout));
+        Assert.Empty(await log.SnapshotsAsync(Docs, 0).WaitAsync(Timeout));
+        Assert.Empty(await log.ReadAfterAsync(Docs, 0, 0, 10).WaitAsync(Timeout));
+        Assert.Single(await log.ReadAfterAsync(other, 0, 0, 10).WaitAsync(Timeout));
+        // Past the staged version too: a replica may still hold either one's store.
+        Assert.Equal(3, await log.FirstFreeVersionAsync("docs").WaitAsync(Timeout));
+    }
+
     private static string[] IdsOnShard(CollectionVersion version, int shard, int count) =>
         [.. Enumerable.Range(0, int.MaxValue).Select(i => $"doc-{i}").Where(id => version.Shards.ShardOf(id) == shard).Take(count)];
 }

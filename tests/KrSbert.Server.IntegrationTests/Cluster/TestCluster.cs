@@ -54,6 +54,7 @@ public sealed class TestCluster : IAsyncDisposable
             ["KrSbert:Cluster:Postgres"] = database.ConnectionString,
             ["KrSbert:Cluster:ShardCount"] = $"{shards}",
             ["KrSbert:Cluster:PollMilliseconds"] = "200",
+            ["KrSbert:Cluster:AliasRefreshMilliseconds"] = "200",
         };
         for (int shard = 0; shard < shards; shard++)
         {
