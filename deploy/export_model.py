@@ -23,7 +23,7 @@ symmetric, one scale per output channel, in ONNX Runtime's reduced range [-64, 6
 kernels can saturate 16-bit sums) and AVX-512 VNNI machines give the same vectors; activations are quantised at run
 time, per tensor and per batch. The FFN down-projections (intermediate -> hidden, the MatMuls whose weight has more
 rows than columns) stay fp32: their inputs follow GELU and have the widest range, and quantising them costs the most
-fidelity (all-MiniLM-L6-v2: cosine to fp32 min 0.980 -> 0.988). `--int8-quantizer ort` writes the same recipe with
+fidelity (all-MiniLM-L6-v2 over 2,000 sentences: cosine to fp32 mean 0.9916 -> 0.9956, min 0.971 -> 0.988). `--int8-quantizer ort` writes the same recipe with
 onnxruntime.quantization.quantize_dynamic instead, as a cross-check; both write DynamicQuantizeLinear + MatMulInteger.
 """
 import argparse
