@@ -21,6 +21,7 @@ public sealed class ModelPrecisionCommandTests : IDisposable
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         Assert.Contains("texts: 6", result.Output, StringComparison.Ordinal);
         Assert.Matches(@"int8 vs fp32 cosine: mean 0\.99\d\d|int8 vs fp32 cosine: mean 1\.0000", result.Output);
+        Assert.Matches(@"1st percentile (0\.99\d\d|1\.0000), 5th (0\.99\d\d|1\.0000)", result.Output);
         Assert.Contains("top-5 neighbour overlap:", result.Output, StringComparison.Ordinal);
         Assert.Contains("int8 alone vs in its batch (3 texts)", result.Output, StringComparison.Ordinal);
     }
@@ -34,6 +35,27 @@ public sealed class ModelPrecisionCommandTests : IDisposable
 
         Assert.Equal(4, result.ExitCode);
         Assert.Contains("OVER", result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, 1.0)]
+    [InlineData(5, 5.0)]
+    [InlineData(50, 50.0)]
+    [InlineData(100, 100.0)]
+    [InlineData(0.1, 1.0)]
+    public void Percentiles_take_the_nearest_rank(double percent, double expected)
+    {
+        double[] sorted = [.. Enumerable.Range(1, 100).Select(i => (double)i)];
+
+        Assert.Equal(expected, Commands.PrecisionComparison.Percentile(sorted, percent));
+    }
+
+    [Fact]
+    public void The_percentile_of_a_few_values_is_one_of_them()
+    {
+        // Two thousand texts make the 1st percentile the 20th lowest; six texts make it the lowest.
+        Assert.Equal(0.97, Commands.PrecisionComparison.Percentile([0.97, 0.98, 0.99, 0.995, 0.996, 0.999], 1));
+        Assert.Equal(0.98, Commands.PrecisionComparison.Percentile([.. Enumerable.Repeat(0.97, 19), .. Enumerable.Repeat(0.98, 1981)], 1));
     }
 
     [Fact]

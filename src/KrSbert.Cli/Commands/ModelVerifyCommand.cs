@@ -68,7 +68,7 @@ internal static class ModelVerifyCommand
                     && comparison.CosineMean >= result.GetValue(meanCosine)
                     && comparison.NeighbourOverlap >= result.GetValue(minOverlap);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"texts: {comparison.Texts} from {textsPath}; batch {options.BatchSize}"));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int8 vs fp32 cosine: mean {comparison.CosineMean:F4} (>= {result.GetValue(meanCosine)}), min {comparison.CosineMin:F4} (>= {result.GetValue(minCosine)})"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int8 vs fp32 cosine: mean {comparison.CosineMean:F4} (>= {result.GetValue(meanCosine)}), min {comparison.CosineMin:F4} (>= {result.GetValue(minCosine)}); 1st percentile {comparison.CosineP1:F4}, 5th {comparison.CosineP5:F4}"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"top-{comparison.Neighbours} neighbour overlap: {comparison.NeighbourOverlap:F3} (>= {result.GetValue(minOverlap)})"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int8 alone vs in its batch ({comparison.AloneTexts} texts): cosine mean {comparison.AloneCosineMean:F4}, min {comparison.AloneCosineMin:F4}"));
                 Console.WriteLine(passed ? "ok" : "OVER: int8 is further from fp32 than the limits allow");

@@ -7,13 +7,15 @@ namespace KrSbert.Cli.Commands;
 /// <param name="Texts">Texts compared.</param>
 /// <param name="CosineMean">Mean cosine between a text's int8 and fp32 vectors.</param>
 /// <param name="CosineMin">The lowest of those cosines.</param>
+/// <param name="CosineP1">The 1st percentile of those cosines (nearest rank).</param>
+/// <param name="CosineP5">The 5th percentile of those cosines (nearest rank).</param>
 /// <param name="Neighbours">Neighbours per text in the overlap (10, or fewer for a tiny set).</param>
 /// <param name="NeighbourOverlap">Mean share of a text's nearest fp32 neighbours that are also its nearest int8 neighbours.</param>
 /// <param name="AloneTexts">Texts embedded alone as well as in their batch.</param>
 /// <param name="AloneCosineMean">Mean cosine between a text's int8 vector alone and inside its batch.</param>
 /// <param name="AloneCosineMin">The lowest of those cosines.</param>
 internal sealed record PrecisionComparison(
-    int Texts, double CosineMean, double CosineMin, int Neighbours, double NeighbourOverlap, int AloneTexts, double AloneCosineMean, double AloneCosineMin)
+    int Texts, double CosineMean, double CosineMin, double CosineP1, double CosineP5, int Neighbours, double NeighbourOverlap, int AloneTexts, double AloneCosineMean, double AloneCosineMin)
 {
     /// <summary>
     /// Embeds <paramref name="texts"/> with both models in batches, then the first <paramref name="aloneCount"/> alone
@@ -47,9 +49,20 @@ internal sealed record PrecisionComparison(
             aloneCosines[i] = TensorPrimitives.Dot(single, quantized[i]);
         }
 
+        // The minimum is one sentence and moves with its batch-mates (they set the activation scales); the low
+        // percentiles show whether the tail as a whole moved.
+        double[] sorted = [.. cosines.Order()];
         return new PrecisionComparison(
-            texts.Count, cosines.Average(), cosines.Min(), neighbours, overlap,
+            texts.Count, cosines.Average(), sorted[0], Percentile(sorted, 1), Percentile(sorted, 5), neighbours, overlap,
             alone, alone > 0 ? aloneCosines.Average() : double.NaN, alone > 0 ? aloneCosines.Min() : double.NaN);
+    }
+
+    /// <summary>The nearest-rank <paramref name="percent"/>th percentile of ascending <paramref name="sorted"/> values.</summary>
+    internal static double Percentile(IReadOnlyList<double> sorted, double percent)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(sorted.Count);
+        int rank = (int)Math.Ceiling(percent / 100 * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
     private static float[][] Unit(IReadOnlyList<SentenceEmbedding> embeddings) => [.. embeddings.Select(e =>

@@ -4,13 +4,17 @@ namespace KrSbert.Embedding.Tests.TestSupport;
 
 /// <summary>
 /// A writable copy of the tiny random model folder in a temp folder, so a test may change its files; with
-/// <c>int8: true</c> it also holds <c>model.int8.onnx</c>, written by <c>../shared/tools/int8/quantize.py</c>
-/// (Debian's python3-onnx) with the recipe deploy/export_model.py uses: per-column symmetric 7-bit weights,
-/// FFN down-projections kept in float.
+/// <c>int8: true</c> it also holds <c>model.int8.onnx</c>, written by the checkout's <c>deploy/quantize_int8.py</c>
+/// (Debian's python3-onnx), the quantiser deploy/export_model.py uses: per-column symmetric int8 weights in ONNX
+/// Runtime's reduced range [-64, 64], FFN down-projections kept in float, ONNX Runtime's own graph form.
 /// </summary>
 public sealed class TinyModelCopy : IDisposable
 {
-    public const string Quantizer = "tools/int8/quantize.py";
+    /// <summary>The quantiser, relative to the checkout.</summary>
+    public const string Quantizer = "deploy/quantize_int8.py";
+
+    /// <summary>The quantiser in this checkout, or null when the tests run outside one.</summary>
+    public static string? QuantizerPath { get; } = FindQuantizer();
 
     public TinyModelCopy(bool quantized = false)
     {
@@ -26,13 +30,16 @@ public sealed class TinyModelCopy : IDisposable
 
         if (quantized)
         {
-            Quantize(System.IO.Path.Combine(Path, "model.onnx"), System.IO.Path.Combine(Path, "model.int8.onnx"));
+            Quantize(System.IO.Path.Combine(Path, "model.onnx"), System.IO.Path.Combine(Path, "model.int8.onnx"), QuantizationReport);
         }
     }
 
     public string Path { get; }
 
     public string ModelFile => System.IO.Path.Combine(Path, "model.onnx");
+
+    /// <summary>The quantiser's JSON report (written when the copy is quantised): what it quantised and kept, read back from the file it wrote.</summary>
+    public string QuantizationReport => System.IO.Path.Combine(Path, "model.int8.report.json");
 
     /// <summary>Debian's interpreter, which sees python3-onnx (a pyenv python3 earlier on PATH may not).</summary>
     public static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
@@ -42,11 +49,11 @@ public sealed class TinyModelCopy : IDisposable
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
 
-    private static void Quantize(string input, string output)
+    private static void Quantize(string input, string output, string report)
     {
         var start = new ProcessStartInfo(Python)
         {
-            ArgumentList = { SharedFolder.PathOf(Quantizer), input, output, "--reduce-range", "--keep-down-float" },
+            ArgumentList = { QuantizerPath ?? throw new InvalidOperationException($"{Quantizer} is missing: the tests run outside a checkout"), input, output, "--report", report },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -56,13 +63,28 @@ public sealed class TinyModelCopy : IDisposable
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("quantize.py ran over two minutes");
+            throw new TimeoutException("quantize_int8.py ran over two minutes");
         }
 
         if (process.ExitCode != 0 || !File.Exists(output))
         {
-            throw new InvalidOperationException($"quantize.py failed ({process.ExitCode}): {stderr} {stdout.Result}");
+            throw new InvalidOperationException($"quantize_int8.py failed ({process.ExitCode}): {stderr} {stdout.Result}");
         }
+    }
+
+    private static string? FindQuantizer()
+    {
+        // The test runs from tests/<project>/bin/<config>/<tfm>; the quantiser sits in the checkout's deploy/.
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "KrSbert.sln")))
+            {
+                string path = System.IO.Path.Combine(dir.FullName, Quantizer);
+                return File.Exists(path) ? path : null;
+            }
+        }
+
+        return null;
     }
 
     private static bool Probe()
@@ -93,9 +115,13 @@ public sealed class QuantizerFactAttribute : FactAttribute
             return;
         }
 
-        if (!SharedFolder.Has(TestModels.TinyRandomFolder) || !SharedFolder.Has(TinyModelCopy.Quantizer))
+        if (!SharedFolder.Has(TestModels.TinyRandomFolder))
         {
-            Skip = SharedFolder.SkipReason(TinyModelCopy.Quantizer);
+            Skip = SharedFolder.SkipReason(TestModels.TinyRandomFolder);
+        }
+        else if (TinyModelCopy.QuantizerPath is null)
+        {
+            Skip = $"needs {TinyModelCopy.Quantizer} from the checkout";
         }
         else if (!TinyModelCopy.CanQuantize)
         {
