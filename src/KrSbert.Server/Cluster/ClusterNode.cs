@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -147,12 +148,13 @@ internal sealed partial class ClusterNode(
             if (aliases.Collections.FirstOrDefault() is { } first)
             {
                 CollectionVersion version = aliases.Resolve(first);
+                long started = Stopwatch.GetTimestamp();
                 Directory.CreateDirectory(server.Value.DataDirectory);
                 SnapshotRegistration? restored = await new ShardSnapshots(new DirectorySnapshotStore(snapshots), log)
                     .RestoreNewestAsync(version, cluster.Value.Shard, database, cancellationToken).ConfigureAwait(false);
                 if (restored is not null)
                 {
-                    Server.Log.SnapshotRestored(logger, version.Collection, version.Version, cluster.Value.Shard, restored.Sequence);
+                    Server.Log.SnapshotRestored(logger, version.Collection, version.Version, cluster.Value.Shard, restored.Sequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
             }
         }
@@ -282,8 +284,9 @@ internal sealed partial class ClusterNode(
             }
 
             var applier = new ShardApplier(engine, version, cluster.Value.Shard);
+            long started = Stopwatch.GetTimestamp();
             long applied = await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
-            Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied);
+            Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _appliers[version.StoreName] = applier;
             var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
             lock (_tailers)
