@@ -6,7 +6,7 @@ var root = new RootCommand("krsbert: Korean sentence embeddings (KR-SBERT) on ON
 {
     TokenizeCommand.Create(),
     EmbedCommand.Create(),
-    new Command("bench", "Measure throughput") { BenchEmbedCommand.Create(), BenchIndexCommand.Create(), BenchServerCommand.Create(), BenchOpenCommand.Create(), BenchDurabilityCommand.Create(), BenchBackupCommand.Create(), BenchLexicalCommand.Create(), BenchSoakCommand.Create(), SoakWorkerCommand.Create() },
+    new Command("bench", "Measure throughput") { BenchEmbedCommand.Create(), BenchIndexCommand.Create(), BenchServerCommand.Create(), BenchOpenCommand.Create(), BenchDurabilityCommand.Create(), BenchBackupCommand.Create(), BenchLexicalCommand.Create(), BenchClusterCommand.Create(), BenchSoakCommand.Create(), SoakWorkerCommand.Create() },
     new Command("model", "Work with model folders") { ModelVerifyCommand.Create() },
     RebuildCommand.Create(),
     BackupCommand.Create(),

@@ -31,8 +31,8 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Critical, "The server cannot open its model or data folder, stopping: {Reason}")]
     public static partial void OpenFailedBecause(ILogger logger, string reason);
 
-    [LoggerMessage(40, LogLevel.Information, "Shard {Shard} restored the snapshot of {Collection} version {Version} at log sequence {Sequence}")]
-    public static partial void SnapshotRestored(ILogger logger, string collection, long version, int shard, long sequence);
+    [LoggerMessage(40, LogLevel.Information, "Shard {Shard} restored the snapshot of {Collection} version {Version} at log sequence {Sequence} (read, verified and put in place in {Milliseconds} ms)")]
+    public static partial void SnapshotRestored(ILogger logger, string collection, long version, int shard, long sequence, long milliseconds);
 
     [LoggerMessage(41, LogLevel.Warning, "Shard {Shard} starts without a snapshot and reads the whole log: {Reason}")]
     public static partial void SnapshotNotRestored(ILogger logger, int shard, string reason);
@@ -43,8 +43,8 @@ internal static partial class Log
     [LoggerMessage(43, LogLevel.Critical, "Cluster role {Role} failed, stopping")]
     public static partial void ClusterFailed(ILogger logger, string role, Exception exception);
 
-    [LoggerMessage(44, LogLevel.Information, "Shard {Shard} of {Collection} version {Version} caught up: {Rows} log rows applied, at sequence {Sequence}")]
-    public static partial void ShardCaughtUp(ILogger logger, string collection, long version, int shard, long rows, long sequence);
+    [LoggerMessage(44, LogLevel.Information, "Shard {Shard} of {Collection} version {Version} caught up: {Rows} log rows applied, at sequence {Sequence}, in {Milliseconds} ms")]
+    public static partial void ShardCaughtUp(ILogger logger, string collection, long version, int shard, long rows, long sequence, long milliseconds);
 
     [LoggerMessage(45, LogLevel.Information, "Published the snapshot of shard {Shard} of {Collection} version {Version} at log sequence {Sequence}")]
     public static partial void SnapshotPublished(ILogger logger, string collection, long version, int shard, long sequence);

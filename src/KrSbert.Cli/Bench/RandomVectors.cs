@@ -14,4 +14,17 @@ internal static class RandomVectors
 
         return vector;
     }
+
+    /// <summary>A random direction of <paramref name="dimension"/> values, scaled to length 1 (what a normalising model writes).</summary>
+    public static float[] Unit(Random random, int dimension)
+    {
+        float[] vector = Next(random, dimension);
+        float length = MathF.Sqrt(vector.Sum(v => v * v));
+        for (int i = 0; i < dimension; i++)
+        {
+            vector[i] /= length;
+        }
+
+        return vector;
+    }
 }

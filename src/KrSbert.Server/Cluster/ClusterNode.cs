@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -176,12 +177,13 @@ internal sealed partial class ClusterNode(
             if (aliases.Collections.FirstOrDefault() is { } first)
             {
                 CollectionVersion version = aliases.Resolve(first);
+                long started = Stopwatch.GetTimestamp();
                 Directory.CreateDirectory(server.Value.DataDirectory);
                 SnapshotRegistration? restored = await new ShardSnapshots(new DirectorySnapshotStore(snapshots), log)
                     .RestoreNewestAsync(version, cluster.Value.Shard, database, cancellationToken).ConfigureAwait(false);
                 if (restored is not null)
                 {
-                    Server.Log.SnapshotRestored(logger, version.Collection, version.Version, cluster.Value.Shard, restored.Sequence);
+                    Server.Log.SnapshotRestored(logger, version.Collection, version.Version, cluster.Value.Shard, restored.Sequence, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
             }
         }
@@ -314,8 +316,9 @@ internal sealed partial class ClusterNode(
             }
 
             var applier = new ShardApplier(engine, version, cluster.Value.Shard);
+            long started = Stopwatch.GetTimestamp();
             long applied = await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
-            Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied);
+            Server.Log.ShardCaughtUp(logger, version.Collection, version.Version, applier.Shard, applied, applier.Applied.Applied, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _appliers[version.StoreName] = applier;
             var tailer = new ShardTailer(log, version, applier, logger: logger) { PollInterval = TimeSpan.FromMilliseconds(cluster.Value.PollMilliseconds) };
             // Its own cancellation, so a deleted collection's tailer stops alone.
@@ -371,10 +374,14 @@ internal sealed partial class ClusterNode(
         for (int shard = 0; shard < version.Shards.ShardCount; shard++)
         {
             string folder = Path.Combine(server.Value.DataDirectory, "build", $"{version.StoreName}-{shard}");
-            await using SearchEngine engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = folder }, host.Embedder, cancellationToken: stopping).ConfigureAwait(false);
+            // No index snapshot every so many changes while the build catches up (each one serialises the whole
+            // graph: ten of them for 100k rows), but one at the end, inside the published store: a replica then opens
+            // the index from it instead of replaying the changes after the last periodic one into the graph.
+            await using SearchEngine engine = await SearchEngine.OpenAsync(new SearchEngineOptions { DataDirectory = folder, SnapshotEveryChanges = int.MaxValue }, host.Embedder, cancellationToken: stopping).ConfigureAwait(false);
             await LocalVersions.EnsureAsync(engine, log, version, stopping).ConfigureAwait(false);
             var applier = new ShardApplier(engine, version, shard);
             await applier.CatchUpAsync(log, 500, stopping).ConfigureAwait(false);
+            await engine.SnapshotAllAsync(stopping).ConfigureAwait(false);
             SnapshotRegistration published = await snapshots.PublishAsync(engine, version, shard, stopping).ConfigureAwait(false);
             Server.Log.SnapshotPublished(logger, version.Collection, version.Version, shard, published.Sequence);
         }
