@@ -131,6 +131,7 @@ internal sealed partial class ClusterNode(
 
         if (string.IsNullOrEmpty(token))
         {
+            await AwaitNewVersionAsync(collection, deadline, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -219,6 +220,31 @@ internal sealed partial class ClusterNode(
         finally
         {
             _opening.Release();
+        }
+    }
+
+    /// <summary>
+    /// A version this replica does not follow yet, asked without a token: it may have been created through a router a
+    /// moment ago, before this replica's next alias read (every <see cref="ClusterOptions.PollMilliseconds"/>), so the
+    /// query waits up to two reads (and within its deadline) for it instead of answering NOT_FOUND for a collection
+    /// that exists. A name that still does not appear gets the engine's NOT_FOUND.
+    /// </summary>
+    private async Task AwaitNewVersionAsync(string collection, DateTime deadline, CancellationToken cancellationToken)
+    {
+        if (_appliers.ContainsKey(collection) || !CollectionVersion.TryParseStoreName(collection, out _, out _))
+        {
+            return;
+        }
+
+        DateTime until = DateTime.UtcNow.AddMilliseconds((2 * cluster.Value.PollMilliseconds) + 500);
+        if (deadline < until)
+        {
+            until = deadline;
+        }
+
+        while (!_appliers.ContainsKey(collection) && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
     }
 
