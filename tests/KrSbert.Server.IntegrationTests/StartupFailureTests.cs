@@ -149,7 +149,16 @@ public sealed class StartupFailureTests : IDisposable
             "--KrSbert:Cluster:RebuildModel=true", "--KrSbert:Cluster:DrainedVersionGraceSeconds=-5", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
 
         AssertOneLine(result, BadSetting, "KrSbert:Cluster:RebuildModel is true, but it re-embeds a rebuilt version: it needs role builder and KrSbert:Cluster:RebuildCollection.");
-        Assert.Contains("KrSbert:Cluster:DrainedVersionGraceSeconds is -5; it must be 0 or more, or -1 to keep drained versions.", result.Error, StringComparison.Ordinal);
+        Assert.Contains("KrSbert:Cluster:DrainedVersionGraceSeconds is -5; it must be 0 to 2147483, or -1 to keep drained versions.", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_drain_grace_longer_than_a_delay_can_wait_is_one_line_naming_it_and_exit_code_2()
+    {
+        var result = await StartAsync("server", "--KrSbert:Cluster:Role=builder", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:SnapshotDirectory=/tmp/krsbert-snapshots",
+            "--KrSbert:Cluster:DrainedVersionGraceSeconds=2147484", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:DrainedVersionGraceSeconds is 2147484; it must be 0 to 2147483, or -1 to keep drained versions.");
     }
 
     [Fact]

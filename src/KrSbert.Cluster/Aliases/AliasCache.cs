@@ -81,5 +81,22 @@ public sealed class AliasCache
         }
     }
 
+    /// <summary>
+    /// Leaves <paramref name="collection"/> out of the copy at once (this router deleted it), so reads here stop
+    /// resolving it without waiting for a refresh that PostgreSQL may not answer.
+    /// </summary>
+    public void Forget(string collection)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        lock (_replacing)
+        {
+            if (_current is { } current && current.Table.Find(collection) is not null)
+            {
+                var rest = new AliasTable(current.Table.Collections.Where(c => c != collection).Select(current.Table.Resolve));
+                Volatile.Write(ref _current, current with { Table = rest });
+            }
+        }
+    }
+
     private sealed record Entry(AliasTable Table, long ReadStarted);
 }

@@ -23,6 +23,24 @@ public sealed partial class PostgresWriteLog
     }
 
     /// <summary>
+    /// Whether this log shows <paramref name="collection"/> deleted as of <paramref name="version"/>: no alias names it,
+    /// no version of it is staged, and a shard head of that version or a later one remains (a delete keeps them).
+    /// A log that never knew the collection (empty, or restored from before it) answers false, so a replica pointed
+    /// at it keeps its stores rather than treating a missing alias as a delete.
+    /// </summary>
+    public async Task<bool> IsDeletedAsync(string collection, long version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        await using NpgsqlCommand command = _dataSource.CreateCommand("""
+            SELECT EXISTS (SELECT 1 FROM krs_shard_head WHERE collection = $1 AND version >= $2)
+               AND NOT EXISTS (SELECT 1 FROM krs_alias WHERE collection = $1)
+               AND NOT EXISTS (SELECT 1 FROM krs_version WHERE collection = $1)
+            """);
+        AddParameters(command.Parameters, collection, version);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
     /// Deletes <paramref name="collection"/> in one transaction: its alias, staged versions, recorded settings,
     /// snapshot registrations and log rows. Each shard head stays (a row per version, without the log), so the
     /// version numbers it used are not used again (<see cref="FirstFreeVersionAsync"/>). Returns false when no

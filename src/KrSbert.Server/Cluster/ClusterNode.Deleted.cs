@@ -1,4 +1,5 @@
 using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.WriteLog;
 
 namespace KrSbert.Server.Cluster;
 
@@ -9,14 +10,16 @@ internal sealed partial class ClusterNode
     /// of its versions is staged. Each one's tailer stops, then the store goes. A collection that is only drained
     /// (its alias names a later version) keeps its older versions here.
     /// </summary>
-    private async Task DropDeletedAsync(AliasTable aliases, IReadOnlyList<CollectionVersion> staged, CancellationToken stopping)
+    private async Task DropDeletedAsync(PostgresWriteLog log, AliasTable aliases, IReadOnlyList<CollectionVersion> staged, CancellationToken stopping)
     {
         foreach (string name in host.Engine.ListCollections().Select(c => c.Name).ToList())
         {
             if (!CollectionVersion.TryParseStoreName(name, out string collection, out long version)
                 || aliases.Find(collection) is not null
-                || staged.Any(v => v.Collection == collection))
+                || staged.Any(v => v.Collection == collection)
+                || !await log.IsDeletedAsync(collection, version, stopping).ConfigureAwait(false))
             {
+                // A missing alias alone is no delete: a log emptied or restored from before the collection would drop its only copy.
                 continue;
             }
 
@@ -37,6 +40,7 @@ internal sealed partial class ClusterNode
 
         _appliers.TryRemove(storeName, out _);
         await host.Engine.DeleteCollectionAsync(storeName, stopping).ConfigureAwait(false);
+        _retired.Remove(storeName);
     }
 
     /// <summary>A version's tailer and what stops it.</summary>

@@ -7,8 +7,8 @@ namespace KrSbert.Server.Cluster;
 internal sealed partial class ClusterNode
 {
     /// <summary>
-    /// Drops the local store of each version of a serving collection that is older than the serving version and not
-    /// followed (drained by a rebuild), once <see cref="ClusterOptions.DrainedVersionGraceSeconds"/> have passed since
+    /// Drops the local store of each version of a serving collection that is neither serving nor followed (drained
+    /// by a rebuild, or staged by one that failed), once <see cref="ClusterOptions.DrainedVersionGraceSeconds"/> have passed since
     /// this replica first saw it so: reads sent to it just before the flip finish first.
     /// </summary>
     private async Task DropRetiredAsync(SearchEngine engine, AliasTable aliases, List<CollectionVersion> followed, CancellationToken stopping)
@@ -43,10 +43,14 @@ internal sealed partial class ClusterNode
         }
     }
 
-    /// <summary>The version <paramref name="storeName"/> holds when it is an older version of a serving collection than the one serving, else null.</summary>
+    /// <summary>
+    /// The version <paramref name="storeName"/> holds when it is a version of a serving collection other than the
+    /// serving one (the caller has left out the staged ones), else null: older ones were drained by a rebuild, newer
+    /// ones were staged by a rebuild that failed and unstaged them.
+    /// </summary>
     private static (string Collection, long Version)? Retired(string storeName, AliasTable aliases) =>
         CollectionVersion.TryParseStoreName(storeName, out string collection, out long version)
-            && aliases.Find(collection) is { } serving && version < serving.Version
+            && aliases.Find(collection) is { } serving && version != serving.Version
             ? (collection, version)
             : null;
 }

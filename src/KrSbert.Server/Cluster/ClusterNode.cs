@@ -142,11 +142,18 @@ internal sealed partial class ClusterNode(
         {
             // A version made to serve a moment ago is followed from the next alias read (within the poll interval).
             ShardApplier? applier;
+            DateTime followedBy = DateTime.UtcNow.AddMilliseconds((2 * cluster.Value.PollMilliseconds) + 500);
             while ((applier = _appliers.GetValueOrDefault(collection)) is null)
             {
                 if (DateTime.UtcNow >= until)
                 {
                     throw new ConsistencyDeadlineException(cluster.Value.Shard, parsed.SequenceFor(cluster.Value.Shard), 0, wait);
+                }
+
+                // A version this replica dropped (deleted, or drained after a rebuild) never comes back: the engine's NOT_FOUND, not the deadline.
+                if (DateTime.UtcNow >= followedBy && !host.Engine.ListCollections().Any(c => c.Name == collection))
+                {
+                    return;
                 }
 
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
@@ -353,11 +360,13 @@ internal sealed partial class ClusterNode(
             _tailing[version.StoreName] = new Tailing(tailing, running);
             lock (_tailers)
             {
+                // Dropped versions' tailers have finished: keep only the running ones.
+                _tailers.RemoveAll(t => t.IsCompleted);
                 _tailers.Add(running);
             }
         }
 
-        await DropDeletedAsync(aliases, staged, stopping).ConfigureAwait(false);
+        await DropDeletedAsync(log, aliases, staged, stopping).ConfigureAwait(false);
         await DropRetiredAsync(host.Engine, aliases, followed, stopping).ConfigureAwait(false);
         if (!_caughtUp)
         {

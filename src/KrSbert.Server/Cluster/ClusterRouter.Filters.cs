@@ -17,7 +17,11 @@ internal sealed partial class ClusterRouter
     {
         ProtoMapper.ToFilter(request.Filter).Validate();
         long tokenVersion = request.HasConsistencyToken ? ConsistencyToken.Parse(request.ConsistencyToken).Version : 0;
-        CollectionVersion version = await ResolveForReadAsync(request.Collection, tokenVersion, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(request.Collection, tokenVersion, version => ListIdsAsync(request, version, tokenVersion, limit, deadline, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ListIdsResponse> ListIdsAsync(ListIdsRequest request, CollectionVersion version, long tokenVersion, int limit, DateTime deadline, CancellationToken cancellationToken)
+    {
         if (request.HasConsistencyToken && tokenVersion != version.Version)
         {
             throw new ArgumentException($"consistency_token is for version {tokenVersion} of '{request.Collection}'; version {version.Version} serves now.", nameof(request));

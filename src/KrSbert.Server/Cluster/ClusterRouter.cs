@@ -75,14 +75,15 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
         bool deleted = await Unavailable(async () =>
         {
             PostgresWriteLog log = await node.OpenLogAsync(cancellationToken).ConfigureAwait(false);
-            bool existed = await log.DeleteCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
-            await node.Aliases.RefreshAsync(cancellationToken).ConfigureAwait(false);
-            return existed;
+            return await log.DeleteCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
         if (!deleted)
         {
             throw new CollectionNotFoundException(collection);
         }
+
+        // Committed: a failed refresh must not answer UNAVAILABLE for it, nor leave this router's copy serving it.
+        node.Aliases.Forget(collection);
 
         foreach (string local in host.Engine.ListCollections().Select(c => c.Name).ToList())
         {
@@ -102,8 +103,7 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
     /// </summary>
     public async Task<Protos.V1.CollectionInfo> GetAsync(string collection, DateTime deadline, CancellationToken cancellationToken)
     {
-        CollectionVersion version = await ResolveForReadAsync(collection, 0, cancellationToken).ConfigureAwait(false);
-        return await DescribedAsync(version, deadline, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(collection, 0, version => DescribedAsync(version, deadline, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every serving collection, as <see cref="GetAsync"/> describes each.</summary>
@@ -238,9 +238,11 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
     /// map), one replica per shard, the next one when a replica is unavailable. Ids no shard holds are left out, as
     /// on a single node; the rest come back in the order asked.
     /// </summary>
-    public async Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, DateTime deadline, CancellationToken cancellationToken)
+    public Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, DateTime deadline, CancellationToken cancellationToken) =>
+        ReadAsync(request.Collection, 0, version => GetDocumentsAsync(request, version, deadline, cancellationToken), cancellationToken);
+
+    private async Task<GetDocumentsResponse> GetDocumentsAsync(GetDocumentsRequest request, CollectionVersion version, DateTime deadline, CancellationToken cancellationToken)
     {
-        CollectionVersion version = await ResolveForReadAsync(request.Collection, 0, cancellationToken).ConfigureAwait(false);
         Metadata headers = Headers();
         DateTime? callDeadline = deadline == DateTime.MaxValue ? null : deadline;
         var found = new Dictionary<string, Protos.V1.StoredDocument>(StringComparer.Ordinal);
@@ -269,7 +271,11 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
         long started = Stopwatch.GetTimestamp();
         // A token from a write after an alias flip names a version this router's copy may not know yet: it reads through.
         long tokenVersion = request.HasConsistencyToken ? ConsistencyToken.Parse(request.ConsistencyToken).Version : 0;
-        CollectionVersion version = await ResolveForReadAsync(request.Collection, tokenVersion, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(request.Collection, tokenVersion, version => QueryVersionAsync(request, version, tokenVersion, started, deadline, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<QueryResponse> QueryVersionAsync(QueryRequest request, CollectionVersion version, long tokenVersion, long started, DateTime deadline, CancellationToken cancellationToken)
+    {
         if (request.HasConsistencyToken && tokenVersion != version.Version)
         {
             throw new ArgumentException($"consistency_token is for version {tokenVersion} of '{request.Collection}'; version {version.Version} serves now.", nameof(request));

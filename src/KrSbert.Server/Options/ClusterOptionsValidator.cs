@@ -5,6 +5,9 @@ namespace KrSbert.Server.Options;
 /// <summary>Checks <c>KrSbert:Cluster</c> at start-up with messages that say what to fix.</summary>
 internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
 {
+    /// <summary>The longest grace <see cref="Task.Delay(TimeSpan)"/> accepts, in whole seconds (int.MaxValue milliseconds).</summary>
+    private const int MaxGraceSeconds = int.MaxValue / 1000;
+
     public static bool TryParseRole(string? text, out ClusterRole role)
     {
         (bool known, role) = text?.ToLowerInvariant() switch
@@ -94,9 +97,10 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
             errors.Add("KrSbert:Cluster:RebuildModel is true, but it re-embeds a rebuilt version: it needs role builder and KrSbert:Cluster:RebuildCollection.");
         }
 
-        if (options.DrainedVersionGraceSeconds < -1)
+        // The grace is awaited after the flip: a value Task.Delay refuses would fail the builder only then.
+        if (options.DrainedVersionGraceSeconds < -1 || options.DrainedVersionGraceSeconds > MaxGraceSeconds)
         {
-            errors.Add($"KrSbert:Cluster:DrainedVersionGraceSeconds is {options.DrainedVersionGraceSeconds}; it must be 0 or more, or -1 to keep drained versions.");
+            errors.Add($"KrSbert:Cluster:DrainedVersionGraceSeconds is {options.DrainedVersionGraceSeconds}; it must be 0 to {MaxGraceSeconds}, or -1 to keep drained versions.");
         }
 
         if (options.PollMilliseconds < 10)

@@ -254,6 +254,22 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
         Assert.Equal(3, await log.FirstFreeVersionAsync("docs").WaitAsync(Timeout));
     }
 
+    [PostgresFact]
+    public async Task Only_a_collection_this_log_saw_deleted_counts_as_deleted_not_one_it_never_knew_nor_one_that_serves()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
+
+        bool unknown = await log.IsDeletedAsync("never-here", 1).WaitAsync(Timeout);
+        bool serving = await log.IsDeletedAsync(Docs.Collection, Docs.Version).WaitAsync(Timeout);
+        await log.DeleteCollectionAsync(Docs.Collection).WaitAsync(Timeout);
+        bool deleted = await log.IsDeletedAsync(Docs.Collection, Docs.Version).WaitAsync(Timeout);
+        bool laterThanAnyKnown = await log.IsDeletedAsync(Docs.Collection, Docs.Version + 1).WaitAsync(Timeout);
+
+        Assert.Equal((false, false, true, false), (unknown, serving, deleted, laterThanAnyKnown));
+    }
+
     private static string[] IdsOnShard(CollectionVersion version, int shard, int count) =>
         [.. Enumerable.Range(0, int.MaxValue).Select(i => $"doc-{i}").Where(id => version.Shards.ShardOf(id) == shard).Take(count)];
 }
