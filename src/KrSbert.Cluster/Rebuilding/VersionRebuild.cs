@@ -44,7 +44,7 @@ public sealed partial class VersionRebuild
     public bool Flipped { get; private set; }
 
     /// <summary>
-    /// Stages the version after <paramref name="collection"/>'s serving one (and after any staged one), split into
+    /// Stages the version after <paramref name="collection"/>'s serving one (and after any staged or abandoned one), split into
     /// <paramref name="shardCount"/> shards, so replicas follow it from now on.
     /// </summary>
     /// <exception cref="Storage.Collections.CollectionNotFoundException">No version of the collection serves.</exception>
@@ -65,8 +65,9 @@ public sealed partial class VersionRebuild
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(options);
         CollectionVersion source = (await log.ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).Resolve(collection);
-        long latest = (await log.StagedVersionsAsync(cancellationToken).ConfigureAwait(false)).Where(v => v.Collection == collection).Select(v => v.Version).DefaultIfEmpty(source.Version).Max();
-        var target = new CollectionVersion(collection, latest + 1, shardCount);
+        // Past every number the collection used, staged or abandoned: a replica may still hold an abandoned one's store.
+        long next = await log.FirstFreeVersionAsync(collection, cancellationToken).ConfigureAwait(false);
+        var target = new CollectionVersion(collection, next, shardCount);
         CollectionSettings? settings = await log.ReadSettingsAsync(source, cancellationToken).ConfigureAwait(false);
         LogReembedder? reembedder = null;
         if (options.ReembedWith is { } engine)

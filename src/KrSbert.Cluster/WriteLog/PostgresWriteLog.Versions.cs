@@ -106,8 +106,11 @@ public sealed partial class PostgresWriteLog
 
     /// <summary>
     /// Removes a staged version that never served (a rebuild that failed before its flip): its staging record, log
-    /// rows, shard heads, snapshot registrations and settings, in one transaction, so replicas stop following it.
-    /// Returns the log rows removed. The snapshot bytes are the snapshot store's to delete, after this.
+    /// rows, snapshot registrations and settings, in one transaction, so replicas stop following it. Its shard heads
+    /// stay (at least shard 0's, without the log), as a deleted collection's do, so the next rebuild does not take its
+    /// number (<see cref="FirstFreeVersionAsync"/>): a replica that missed the drop may still hold a store of it
+    /// with rows applied, and would take a new version of that number for one it had partly applied. Returns the log
+    /// rows removed. The snapshot bytes are the snapshot store's to delete, after this.
     /// </summary>
     /// <exception cref="VersionConflictException">The version is not staged, or it or a later version serves.</exception>
     public async Task<long> DropStagedVersionAsync(CollectionVersion version, CancellationToken cancellationToken = default)
@@ -140,7 +143,8 @@ public sealed partial class PostgresWriteLog
 
         await using (NpgsqlBatch rest = new(connection, transaction))
         {
-            foreach (string table in new[] { "krs_shard_head", "krs_snapshot", "krs_version_settings" })
+            rest.BatchCommands.Add(Batched("INSERT INTO krs_shard_head (collection, version, shard) VALUES ($1, $2, 0) ON CONFLICT (collection, version, shard) DO NOTHING", version.Collection, version.Version));
+            foreach (string table in new[] { "krs_snapshot", "krs_version_settings" })
             {
                 rest.BatchCommands.Add(Batched($"DELETE FROM {table} WHERE collection = $1 AND version = $2", version.Collection, version.Version));
             }

@@ -128,7 +128,8 @@ public sealed class ReembeddingRebuildTests(PostgresCluster cluster) : IAsyncLif
         Assert.Equal([rebuild.Target.Version], (await log.StagedVersionsAsync().WaitAsync(Timeout)).Select(v => v.Version));
         Assert.Equal(0, await rebuild.AbandonAsync().WaitAsync(Timeout));
         Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
-        Assert.Empty(await VersionRows.CountAsync(database, rebuild.Target).WaitAsync(Timeout));
+        // Only a shard head stays, without the log, so the number is not used again.
+        Assert.Equal(["krs_shard_head"], (await VersionRows.CountAsync(database, rebuild.Target).WaitAsync(Timeout)).Keys);
         Assert.DoesNotContain(builder.ListCollections(), c => c.Name == rebuild.Target.StoreName);
         Assert.Equal(1, (await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs").Version);
         Assert.Equal(1, await log.HeadAsync(v1, 0).WaitAsync(Timeout));

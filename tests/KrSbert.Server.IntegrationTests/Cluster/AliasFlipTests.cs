@@ -176,7 +176,8 @@ public sealed class AliasFlipTests(PostgresCluster postgres)
             // replicas to follow, in PostgreSQL or the snapshot store, and version 1 is as it was.
             Assert.True(sawStaged, "the builder never staged version 2");
             Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
-            Assert.Empty(await VersionRows.CountAsync(cluster.Database, v2).WaitAsync(Timeout));
+            // Only the shard heads stay, without the log, so the next rebuild takes version 3.
+            Assert.Equal(["krs_shard_head"], (await VersionRows.CountAsync(cluster.Database, v2).WaitAsync(Timeout)).Keys);
             Assert.Empty(Directory.Exists(Path.Combine(snapshots, "docs", "v2")) ? Directory.EnumerateFiles(Path.Combine(snapshots, "docs", "v2"), "*", SearchOption.AllDirectories) : []);
             Assert.Equal(servingBefore, await VersionRows.CountAsync(cluster.Database, v1).WaitAsync(Timeout));
             Assert.Equal(1, (await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs").Version);
