@@ -66,4 +66,10 @@ internal static partial class Log
 
     [LoggerMessage(70, LogLevel.Information, "Shard {Shard} dropped its store of {Collection} version {Version}: the collection was deleted")]
     public static partial void ShardVersionDropped(ILogger logger, string collection, long version, int shard);
+
+    [LoggerMessage(85, LogLevel.Warning, "The rebuild of {Collection} failed before its alias flipped; staged version {Version} was dropped ({Rows} log rows, its snapshots and settings)")]
+    public static partial void RebuildAbandoned(ILogger logger, string collection, long version, long rows);
+
+    [LoggerMessage(86, LogLevel.Error, "The rebuild of {Collection} failed before its alias flipped, and staged version {Version} could not be dropped: {Reason}")]
+    public static partial void RebuildNotAbandoned(ILogger logger, string collection, long version, string reason);
 }

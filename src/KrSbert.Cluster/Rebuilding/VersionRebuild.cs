@@ -40,8 +40,11 @@ public sealed partial class VersionRebuild
     /// <summary>Every target shard's sequence after the rows copied so far: a replica that has applied it holds them.</summary>
     public ConsistencyToken Copied => _token;
 
+    /// <summary>Whether <see cref="FlipAsync"/> has made the target serve: from then on it is no longer abandoned, only drained into.</summary>
+    public bool Flipped { get; private set; }
+
     /// <summary>
-    /// Stages the version after <paramref name="collection"/>'s serving one (and after any staged one), split into
+    /// Stages the version after <paramref name="collection"/>'s serving one (and after any staged or abandoned one), split into
     /// <paramref name="shardCount"/> shards, so replicas follow it from now on.
     /// </summary>
     /// <exception cref="Storage.Collections.CollectionNotFoundException">No version of the collection serves.</exception>
@@ -62,8 +65,9 @@ public sealed partial class VersionRebuild
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(options);
         CollectionVersion source = (await log.ReadAliasesAsync(cancellationToken).ConfigureAwait(false)).Resolve(collection);
-        long latest = (await log.StagedVersionsAsync(cancellationToken).ConfigureAwait(false)).Where(v => v.Collection == collection).Select(v => v.Version).DefaultIfEmpty(source.Version).Max();
-        var target = new CollectionVersion(collection, latest + 1, shardCount);
+        // Past every number the collection used, staged or abandoned: a replica may still hold an abandoned one's store.
+        long next = await log.FirstFreeVersionAsync(collection, cancellationToken).ConfigureAwait(false);
+        var target = new CollectionVersion(collection, next, shardCount);
         CollectionSettings? settings = await log.ReadSettingsAsync(source, cancellationToken).ConfigureAwait(false);
         LogReembedder? reembedder = null;
         if (options.ReembedWith is { } engine)
@@ -155,6 +159,7 @@ public sealed partial class VersionRebuild
     {
         await CopyAsync(batchSize, cancellationToken).ConfigureAwait(false);
         await _log.FlipAliasAsync(Source, Target, cancellationToken).ConfigureAwait(false);
+        Flipped = true;
         do
         {
             await Task.Delay(settle, cancellationToken).ConfigureAwait(false);
@@ -176,5 +181,42 @@ public sealed partial class VersionRebuild
         }
 
         return await _log.DropVersionAsync(Source, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a failure before the flip (a refused re-embedding, a log compacted mid-copy, replicas that never served
+    /// the target): unstages and removes the target from PostgreSQL, then deletes its snapshots' bytes and the
+    /// builder's local collection of it, so replicas stop following a version that will never serve and nothing of it
+    /// is left behind. Returns the log rows removed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The alias was flipped to the target: it serves and is drained into, not abandoned.</exception>
+    /// <exception cref="VersionConflictException">The target is no longer staged, or it or a later version serves.</exception>
+    public async Task<long> AbandonAsync(CancellationToken cancellationToken = default)
+    {
+        if (Flipped)
+        {
+            throw new InvalidOperationException($"version {Target.Version} of '{Target.Collection}' serves since this rebuild flipped its alias; it is not abandoned.");
+        }
+
+        // Read before the registrations go; the bytes go only once PostgreSQL no longer names them, so a target
+        // that turned out to serve keeps its snapshots.
+        var published = new List<SnapshotRegistration>();
+        for (int shard = 0; shard < Target.Shards.ShardCount && _options.Snapshots is not null; shard++)
+        {
+            published.AddRange(await _log.SnapshotsAsync(Target, shard, cancellationToken).ConfigureAwait(false));
+        }
+
+        long removed = await _log.DropStagedVersionAsync(Target, cancellationToken).ConfigureAwait(false);
+        if (_options.Snapshots is { } snapshots)
+        {
+            await snapshots.DeleteAsync(published, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_options.ReembedWith is { } engine)
+        {
+            await engine.DeleteCollectionAsync(Target.StoreName, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
     }
 }

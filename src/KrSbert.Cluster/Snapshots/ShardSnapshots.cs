@@ -142,4 +142,20 @@ public sealed class ShardSnapshots
 
         return deleted;
     }
+
+    /// <summary>
+    /// Deletes the bytes of <paramref name="snapshots"/> (registrations already removed from PostgreSQL, as a dropped
+    /// staged version's are). Returns the snapshots deleted.
+    /// </summary>
+    public async Task<int> DeleteAsync(IEnumerable<SnapshotRegistration> snapshots, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        int deleted = 0;
+        foreach (SnapshotRegistration snapshot in snapshots)
+        {
+            deleted += await _store.DeleteAsync(snapshot, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+        }
+
+        return deleted;
+    }
 }

@@ -103,4 +103,56 @@ public sealed partial class PostgresWriteLog
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return removed;
     }
+
+    /// <summary>
+    /// Removes a staged version that never served (a rebuild that failed before its flip): its staging record, log
+    /// rows, snapshot registrations and settings, in one transaction, so replicas stop following it. Its shard heads
+    /// stay (at least shard 0's, without the log), as a deleted collection's do, so the next rebuild does not take its
+    /// number (<see cref="FirstFreeVersionAsync"/>): a replica that missed the drop may still hold a store of it
+    /// with rows applied, and would take a new version of that number for one it had partly applied. Returns the log
+    /// rows removed. The snapshot bytes are the snapshot store's to delete, after this.
+    /// </summary>
+    /// <exception cref="VersionConflictException">The version is not staged, or it or a later version serves.</exception>
+    public async Task<long> DropStagedVersionAsync(CollectionVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // The alias row is locked, so a flip to this version cannot land between the check and the removal.
+        await using (NpgsqlCommand serving = Command(connection, transaction, "SELECT version FROM krs_alias WHERE collection = $1 FOR UPDATE", version.Collection))
+        {
+            if (await serving.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long current && version.Version <= current)
+            {
+                throw new VersionConflictException($"version {version.Version} of '{version.Collection}' serves or has served (version {current} serves now), so it is not dropped as a staged version.");
+            }
+        }
+
+        await using (NpgsqlCommand unstage = Command(connection, transaction, "DELETE FROM krs_version WHERE collection = $1 AND version = $2", version.Collection, version.Version))
+        {
+            if (await unstage.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw new VersionConflictException($"version {version.Version} of '{version.Collection}' is not staged, so it is not dropped.");
+            }
+        }
+
+        long removed;
+        await using (NpgsqlCommand rows = Command(connection, transaction, "DELETE FROM krs_log WHERE collection = $1 AND version = $2", version.Collection, version.Version))
+        {
+            removed = await rows.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (NpgsqlBatch rest = new(connection, transaction))
+        {
+            rest.BatchCommands.Add(Batched("INSERT INTO krs_shard_head (collection, version, shard) VALUES ($1, $2, 0) ON CONFLICT (collection, version, shard) DO NOTHING", version.Collection, version.Version));
+            foreach (string table in new[] { "krs_snapshot", "krs_version_settings" })
+            {
+                rest.BatchCommands.Add(Batched($"DELETE FROM {table} WHERE collection = $1 AND version = $2", version.Collection, version.Version));
+            }
+
+            await rest.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
 }

@@ -17,7 +17,8 @@ internal sealed partial class ClusterNode
     /// log (from its snapshots where compacted) into it re-sharded, re-embedded with this builder's model when
     /// <see cref="Options.ClusterOptions.RebuildModel"/> asks, publishes its snapshots, waits until every replica listed
     /// for each of its shards answers for it with everything copied, then flips the alias, drains the old version and,
-    /// after the grace, drops it.
+    /// after the grace, drops it. A failure before the flip drops the staged version, then stops the builder with the
+    /// failure.
     /// </summary>
     private async Task RebuildAsync(PostgresWriteLog log, string collection, CancellationToken stopping)
     {
@@ -27,6 +28,31 @@ internal sealed partial class ClusterNode
         var snapshots = new ShardSnapshots(new DirectorySnapshotStore(cluster.Value.SnapshotDirectory!), log);
         var options = new VersionRebuildOptions { Snapshots = snapshots, ReembedWith = cluster.Value.RebuildModel ? host.Engine : null };
         VersionRebuild rebuild = await VersionRebuild.StageAsync(log, collection, shardCount, options, stopping).ConfigureAwait(false);
+        try
+        {
+            await CopyAndFlipAsync(log, rebuild, stopping).ConfigureAwait(false);
+        }
+        catch (Exception) when (!rebuild.Flipped)
+        {
+            // Left staged, the target would be followed, tailed and stored by every replica for good.
+            await AbandonAsync(rebuild).ConfigureAwait(false);
+            throw;
+        }
+
+        if (cluster.Value.DrainedVersionGraceSeconds >= 0)
+        {
+            // Reads routed to the old version just before the flip finish within the grace; then nothing needs it.
+            await Task.Delay(TimeSpan.FromSeconds(cluster.Value.DrainedVersionGraceSeconds), stopping).ConfigureAwait(false);
+            long rows = await rebuild.DropSourceAsync(stopping).ConfigureAwait(false);
+            Server.Log.DrainedVersionDropped(logger, collection, rebuild.Source.Version, rows);
+        }
+    }
+
+    /// <summary>Copies the source into the staged target, publishes its snapshots, waits until its replicas serve it, then flips the alias and drains.</summary>
+    private async Task CopyAndFlipAsync(PostgresWriteLog log, VersionRebuild rebuild, CancellationToken stopping)
+    {
+        string collection = rebuild.Target.Collection;
+        int shardCount = rebuild.Target.Shards.ShardCount;
         CollectionVersion target = rebuild.Target;
         long copied = await rebuild.CopyAsync(RebuildBatch, stopping).ConfigureAwait(false);
         Server.Log.RebuildCopied(logger, collection, target.Version, shardCount, copied, rebuild.Source.Version);
@@ -51,12 +77,24 @@ internal sealed partial class ClusterNode
 
         await rebuild.FlipAsync(RebuildBatch, TimeSpan.FromMilliseconds(cluster.Value.RebuildSettleMilliseconds), stopping).ConfigureAwait(false);
         Server.Log.RebuildFlipped(logger, collection, rebuild.Source.Version, target.Version);
-        if (cluster.Value.DrainedVersionGraceSeconds >= 0)
+    }
+
+    /// <summary>
+    /// Drops a failed rebuild's staged target. Not bound to the builder's stopping token: a builder stopped mid-copy
+    /// must not leave its target staged either, so the removal gets a bounded time of its own. A removal that fails
+    /// is logged; the rebuild's own failure is what the builder reports.
+    /// </summary>
+    private async Task AbandonAsync(VersionRebuild rebuild)
+    {
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
         {
-            // Reads routed to the old version just before the flip finish within the grace; then nothing needs it.
-            await Task.Delay(TimeSpan.FromSeconds(cluster.Value.DrainedVersionGraceSeconds), stopping).ConfigureAwait(false);
-            long rows = await rebuild.DropSourceAsync(stopping).ConfigureAwait(false);
-            Server.Log.DrainedVersionDropped(logger, collection, rebuild.Source.Version, rows);
+            long rows = await rebuild.AbandonAsync(bounded.Token).ConfigureAwait(false);
+            Server.Log.RebuildAbandoned(logger, rebuild.Target.Collection, rebuild.Target.Version, rows);
+        }
+        catch (Exception e)
+        {
+            Server.Log.RebuildNotAbandoned(logger, rebuild.Target.Collection, rebuild.Target.Version, e.Message);
         }
     }
 

@@ -116,10 +116,24 @@ public sealed class ReembeddingRebuildTests(PostgresCluster cluster) : IAsyncLif
         // Refused before staging: replicas follow nothing new.
         Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
 
-        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 1, new VersionRebuildOptions { ReembedWith = await OpenAsync("builder", Embedders.TinyKrSbert) }).WaitAsync(Timeout);
+        SearchEngine builder = await OpenAsync("builder", Embedders.TinyKrSbert);
+        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 1, new VersionRebuildOptions { ReembedWith = builder }).WaitAsync(Timeout);
+        // The re-embedder's local collection of the new version, which an abandoned rebuild removes.
+        Assert.Contains(builder.ListCollections(), c => c.Name == rebuild.Target.StoreName);
         InvalidOperationException vector = await Assert.ThrowsAsync<InvalidOperationException>(() => rebuild.CopyAsync(batchSize: 10)).WaitAsync(Timeout);
         Assert.Contains("'given'", vector.Message, StringComparison.Ordinal);
         Assert.Equal(0, await log.HeadAsync(rebuild.Target, 0).WaitAsync(Timeout));
+
+        // The builder abandons the refused rebuild: nothing of version 2 stays staged or stored, version 1 serves on.
+        Assert.Equal([rebuild.Target.Version], (await log.StagedVersionsAsync().WaitAsync(Timeout)).Select(v => v.Version));
+        Assert.Equal(0, await rebuild.AbandonAsync().WaitAsync(Timeout));
+        Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
+        // Only a shard head stays, without the log, so the number is not used again.
+        Assert.Equal(["krs_shard_head"], (await VersionRows.CountAsync(database, rebuild.Target).WaitAsync(Timeout)).Keys);
+        Assert.DoesNotContain(builder.ListCollections(), c => c.Name == rebuild.Target.StoreName);
+        Assert.Equal(1, (await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs").Version);
+        Assert.Equal(1, await log.HeadAsync(v1, 0).WaitAsync(Timeout));
+        Assert.Equal(old, await log.ReadSettingsAsync(v1).WaitAsync(Timeout));
     }
 
     private async Task<SearchEngine> OpenAsync(string name, Embedding.SentenceEmbedder? embedder)

@@ -1,5 +1,6 @@
 using KrSbert.Cluster.Aliases;
 using KrSbert.Cluster.Rebuilding;
+using KrSbert.Cluster.Snapshots;
 using KrSbert.Cluster.Tests.WriteLog;
 using KrSbert.Cluster.Writing;
 using KrSbert.Cluster.WriteLog;
@@ -60,6 +61,59 @@ public sealed class VersionRebuildTests(PostgresCluster cluster)
         // A second flip from v1 (a rebuild that lost the race) changes nothing and says so.
         await Assert.ThrowsAsync<VersionConflictException>(() => log.FlipAliasAsync(V1, new CollectionVersion("docs", 3, 1))).WaitAsync(Timeout);
         Assert.Equal(Key(rebuild.Target), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
+    }
+
+    [PostgresFact]
+    public async Task Abandoning_a_staged_rebuild_removes_everything_of_its_version_and_leaves_the_serving_version_as_it_was()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        await log.SetAliasAsync(V1).WaitAsync(Timeout);
+        await log.SetSettingsAsync(V1, LocalVersionsTests.Recorded).WaitAsync(Timeout);
+        await new ShardedLogWriter(log).AppendAsync(V1, [.. Enumerable.Range(0, 12).Select(i => Upsert($"doc-{i}", "first"))]).WaitAsync(Timeout);
+        Dictionary<string, long> servingBefore = await VersionRows.CountAsync(database, V1).WaitAsync(Timeout);
+
+        string directory = Path.Combine(Path.GetTempPath(), "krsbert-abandon-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var store = new DirectorySnapshotStore(directory);
+            VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 3, new VersionRebuildOptions { Snapshots = new ShardSnapshots(store, log) }).WaitAsync(Timeout);
+            Assert.Equal(12, await rebuild.CopyAsync(batchSize: 5).WaitAsync(Timeout));
+            // A snapshot of the target published before the failure, as the builder does before it waits for replicas.
+            using var content = new MemoryStream([1, 2, 3]);
+            SnapshotRegistration published = await store.PutAsync(rebuild.Target, 0, rebuild.Copied.SequenceFor(0), content).WaitAsync(Timeout);
+            await log.RegisterSnapshotAsync(rebuild.Target, published).WaitAsync(Timeout);
+            Assert.Equal(["krs_log", "krs_shard_head", "krs_snapshot", "krs_version", "krs_version_settings"], (await VersionRows.CountAsync(database, rebuild.Target).WaitAsync(Timeout)).Keys.Order());
+
+            Assert.Equal(12, await rebuild.AbandonAsync().WaitAsync(Timeout));
+
+            Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
+            // Only the shard heads stay, without the log: they keep the number from being used again.
+            Assert.Equal(["krs_shard_head"], (await VersionRows.CountAsync(database, rebuild.Target).WaitAsync(Timeout)).Keys);
+            await Assert.ThrowsAsync<SnapshotVerificationException>(() => store.OpenVerifiedAsync(published)).WaitAsync(Timeout);
+            Assert.Equal(Key(V1), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
+            Assert.Equal(servingBefore, await VersionRows.CountAsync(database, V1).WaitAsync(Timeout));
+            // Gone, not staged: a second abandon says so instead of removing anything.
+            await Assert.ThrowsAsync<VersionConflictException>(() => rebuild.AbandonAsync()).WaitAsync(Timeout);
+
+            // The next rebuild takes the number after it (a replica that missed the drop may still hold a store of the
+            // abandoned version), and once flipped it is no longer abandoned.
+            VersionRebuild next = await VersionRebuild.StageAsync(log, "docs", 3).WaitAsync(Timeout);
+            Assert.Equal(rebuild.Target.Version + 1, next.Target.Version);
+            await next.FlipAsync(batchSize: 5, settle: TimeSpan.FromMilliseconds(20)).WaitAsync(Timeout);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => next.AbandonAsync()).WaitAsync(Timeout);
+            await Assert.ThrowsAsync<VersionConflictException>(() => log.DropStagedVersionAsync(next.Target)).WaitAsync(Timeout);
+            await Assert.ThrowsAsync<VersionConflictException>(() => log.DropStagedVersionAsync(V1)).WaitAsync(Timeout);
+            Assert.Equal(Key(next.Target), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
+            Assert.Equal(12, await log.HeadAsync(next.Target, 0).WaitAsync(Timeout) + await log.HeadAsync(next.Target, 1).WaitAsync(Timeout) + await log.HeadAsync(next.Target, 2).WaitAsync(Timeout));
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
 
     [PostgresFact]

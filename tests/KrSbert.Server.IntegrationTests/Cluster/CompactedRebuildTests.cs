@@ -1,4 +1,6 @@
+using Grpc.Core;
 using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.Consistency;
 using KrSbert.Cluster.Tests.WriteLog;
 using KrSbert.Cluster.WriteLog;
 using KrSbert.Protos.V1;
@@ -68,15 +70,24 @@ public sealed class CompactedRebuildTests(PostgresCluster postgres)
             CollectionVersion serving = (await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs");
             Assert.Equal(2, serving.Version);
             // 22 documents from the snapshots, then the 16 upserts and the tombstone after them, each once.
-            Assert.Equal(22 + 16 + 1, await log.HeadAsync(serving, 0).WaitAsync(Timeout) + await log.HeadAsync(serving, 1).WaitAsync(Timeout));
+            long[] heads = [await log.HeadAsync(serving, 0).WaitAsync(Timeout), await log.HeadAsync(serving, 1).WaitAsync(Timeout)];
+            Assert.Equal(22 + 16 + 1, heads.Sum());
+            // Version 1 stays with the same documents, so the answers alone cannot tell which version the router read:
+            // version 2's own stores on the replicas must hold them, and the queries carry a token of version 2 (the
+            // router refuses one for a version that does not serve, and waits until the replicas applied it).
+            Assert.Equal(33L, cluster.Replicas.Sum(r => r[0]!.Host.Engine.GetCollection(serving.StoreName).Record.DocumentCount));
+            string token = new ConsistencyToken(serving.Version, heads.Select((head, shard) => KeyValuePair.Create(shard, head))).Encode();
             foreach (string text in s_queries)
             {
                 var query = new QueryRequest { Collection = "docs", Text = text, TopK = 10, Exact = true };
-                QueryResponse routed = await new Protos.V1.Search.SearchClient(cluster.Router.Channel).QueryAsync(query, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+                QueryResponse routed = await new Protos.V1.Search.SearchClient(cluster.Router.Channel).QueryAsync(new QueryRequest(query) { ConsistencyToken = token }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
                 QueryResponse alone = await new Protos.V1.Search.SearchClient(single.Channel).QueryAsync(query, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
                 Assert.Equal(alone.Hits.Select(h => h.Id), routed.Hits.Select(h => h.Id));
             }
 
+            // A token of version 1 is refused now: the token is what pins the answers above to version 2.
+            RpcException stale = await Assert.ThrowsAsync<RpcException>(() => new Protos.V1.Search.SearchClient(cluster.Router.Channel).QueryAsync(new QueryRequest { Collection = "docs", Text = s_queries[0], TopK = 10, ConsistencyToken = new ConsistencyToken(1, []).Encode() }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
+            Assert.Equal(StatusCode.InvalidArgument, stale.StatusCode);
             Assert.Equal(33UL, (await new Collections.CollectionsClient(cluster.Router.Channel).GetAsync(new GetCollectionRequest { Name = "docs" }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout)).Documents);
         }
         finally

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.Consistency;
 using KrSbert.Cluster.Tests.Rebuilding;
 using KrSbert.Cluster.Tests.WriteLog;
 using KrSbert.Cluster.WriteLog;
@@ -55,6 +56,7 @@ public sealed class ModelRebuildTests(PostgresCluster postgres)
                     ["KrSbert:Cluster:Postgres"] = connection,
                     ["KrSbert:Cluster:ShardCount"] = "2",
                     ["KrSbert:Cluster:PollMilliseconds"] = "200",
+                    ["KrSbert:Cluster:AliasRefreshMilliseconds"] = "200",
                 };
                 for (int shard = 0; shard < 2; shard++)
                 {
@@ -121,10 +123,22 @@ public sealed class ModelRebuildTests(PostgresCluster postgres)
 
             Assert.All(replicas, r => Assert.Contains(r.Host.Engine.ListCollections(), c => c.Name == serving.StoreName));
 
-            // The router still running MiniLM refuses text for a collection another model embedded.
-            RpcException refused = await Assert.ThrowsAsync<RpcException>(() => new Protos.V1.Search.SearchClient(oldRouter.Channel).QueryAsync(new QueryRequest { Collection = "docs", Text = s_queries[0], TopK = 5 }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
-            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
-            Assert.Contains(model, refused.Status.Detail, StringComparison.Ordinal);
+            // The router still running MiniLM refuses text for a collection another model embedded. A token of version 2
+            // makes it resolve version 2 now, whether or not its background alias refresh has run yet; the query
+            // without one then resolves from the copy that read refreshed.
+            string token = new ConsistencyToken(serving.Version, [KeyValuePair.Create(0, await log.HeadAsync(serving, 0).WaitAsync(Timeout)), KeyValuePair.Create(1, await log.HeadAsync(serving, 1).WaitAsync(Timeout))]).Encode();
+            foreach (string? carried in new[] { token, null })
+            {
+                var query = new QueryRequest { Collection = "docs", Text = s_queries[0], TopK = 5 };
+                if (carried is not null)
+                {
+                    query.ConsistencyToken = carried;
+                }
+
+                RpcException refused = await Assert.ThrowsAsync<RpcException>(() => new Protos.V1.Search.SearchClient(oldRouter.Channel).QueryAsync(query, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync).WaitAsync(Timeout);
+                Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+                Assert.Contains(model, refused.Status.Detail, StringComparison.Ordinal);
+            }
 
             Dictionary<string, string?> newRouterSettings = Routed("router");
             newRouterSettings["KrSbert:ModelDirectory"] = tiny;
@@ -141,6 +155,95 @@ public sealed class ModelRebuildTests(PostgresCluster postgres)
                 Assert.Equal(alone.Hits.Select(h => h.Id), routed.Hits.Select(h => h.Id));
                 Assert.Equal(5, routed.Hits.Count);
             }
+        }
+        finally
+        {
+            foreach (TestServer replica in replicas)
+            {
+                await replica.DisposeAsync().AsTask().WaitAsync(Timeout);
+            }
+
+            if (Directory.Exists(snapshots))
+            {
+                Directory.Delete(snapshots, recursive: true);
+            }
+        }
+    }
+
+    [PostgresModelFact(TestModels.TinyRandomFolder)]
+    public async Task A_rebuild_whose_re_embedding_is_refused_drops_its_staged_version_and_the_serving_version_answers_as_before()
+    {
+        string snapshots = Path.Combine(Path.GetTempPath(), "krsbert-refused-rebuild-" + Guid.NewGuid().ToString("N"));
+        await using NpgsqlDataSource database = await postgres.CreateDatabaseAsync().WaitAsync(Timeout);
+        string connection = database.ConnectionString;
+        var replicas = new List<TestServer>();
+        try
+        {
+            for (int shard = 0; shard < 2; shard++)
+            {
+                replicas.Add(await TestCluster.StartReplicaAsync(TestCluster.ShardSettings(connection, 2, shard)).WaitAsync(Timeout));
+            }
+
+            var routerSettings = new Dictionary<string, string?>
+            {
+                ["KrSbert:Cluster:Role"] = "router",
+                ["KrSbert:Cluster:Postgres"] = connection,
+                ["KrSbert:Cluster:ShardCount"] = "2",
+                ["KrSbert:Cluster:PollMilliseconds"] = "200",
+                ["KrSbert:Cluster:AliasRefreshMilliseconds"] = "200",
+            };
+            for (int shard = 0; shard < 2; shard++)
+            {
+                routerSettings[$"KrSbert:Cluster:ShardAddresses:{shard}"] = $"http://127.0.0.1:{replicas[shard].Port}";
+            }
+
+            await using TestServer router = await TestServer.StartAsync(routerSettings).WaitAsync(Timeout);
+            Protos.V1.CollectionInfo created = await new Collections.CollectionsClient(router.Channel).CreateAsync(new CreateCollectionRequest { Name = "docs" }).ResponseAsync.WaitAsync(Timeout);
+            // A document stored with its writer's vector: the new model has no text to re-embed for it.
+            UpsertRequest upsert = Upsert();
+            upsert.Documents.Add(new Document { Id = "given", Vector = { Enumerable.Range(0, (int)created.Dimension).Select(i => i == 0 ? 1f : 0f) } });
+            string written = (await new Documents.DocumentsClient(router.Channel).UpsertAsync(upsert).ResponseAsync.WaitAsync(Timeout)).ConsistencyToken;
+            var search = new Protos.V1.Search.SearchClient(router.Channel);
+            var query = new QueryRequest { Collection = "docs", Text = s_queries[0], TopK = 5, Exact = true, ConsistencyToken = written };
+            QueryResponse before = await search.QueryAsync(query, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+            var v1 = new CollectionVersion("docs", 1, 2);
+            var v2 = new CollectionVersion("docs", 2, 2);
+            Dictionary<string, long> servingBefore = await VersionRows.CountAsync(database, v1).WaitAsync(Timeout);
+
+            var builderSettings = new Dictionary<string, string?>(routerSettings)
+            {
+                ["KrSbert:Cluster:Role"] = "builder",
+                ["KrSbert:ModelDirectory"] = SharedFolder.PathOf(TestModels.TinyRandomFolder),
+                ["KrSbert:Cluster:SnapshotDirectory"] = snapshots,
+                ["KrSbert:Cluster:RebuildCollection"] = "docs",
+                ["KrSbert:Cluster:RebuildModel"] = "true",
+                ["KrSbert:Cluster:RebuildSettleMilliseconds"] = "300",
+            };
+            await using (TestServer builder = await TestServer.StartAsync(builderSettings).WaitAsync(Timeout))
+            {
+                using var deadline = new CancellationTokenSource(Timeout);
+                while (!builder.Stopping)
+                {
+                    await Task.Delay(100, deadline.Token);
+                }
+            }
+
+            // The builder stops with exit code 1 (in this process: the test host's, put back at once).
+            int exitCode = Environment.ExitCode;
+            Environment.ExitCode = 0;
+            Assert.Equal(1, exitCode);
+            // Nothing of version 2 is left for replicas to follow: not staged, no log rows, settings or snapshots; only
+            // its shard heads, which keep its number from being used again.
+            PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+            Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
+            Assert.Equal(["krs_shard_head"], (await VersionRows.CountAsync(database, v2).WaitAsync(Timeout)).Keys);
+            Assert.Empty(Directory.Exists(snapshots) ? Directory.EnumerateFiles(snapshots, "*", SearchOption.AllDirectories) : []);
+            // Version 1 is untouched and still serves the same answers.
+            Assert.Equal(1, (await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs").Version);
+            Assert.Equal(servingBefore, await VersionRows.CountAsync(database, v1).WaitAsync(Timeout));
+            QueryResponse after = await search.QueryAsync(query, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+            Assert.Equal(5, after.Hits.Count);
+            Assert.Equal(before.Hits.Select(h => h.Id), after.Hits.Select(h => h.Id));
         }
         finally
         {
