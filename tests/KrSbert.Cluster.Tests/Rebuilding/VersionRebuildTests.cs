@@ -42,7 +42,7 @@ public sealed class VersionRebuildTests(PostgresCluster cluster)
 
         // A write to v1 after the copy, as a router that resolved the alias before the flip makes it: the drain carries it over.
         await writer.AppendAsync(V1, [Upsert("doc-7", "late"), LogEntry.Delete("doc-8")]).WaitAsync(Timeout);
-        await rebuild.FlipAsync(batchSize: 4, settle: TimeSpan.FromMilliseconds(50)).WaitAsync(Timeout);
+        await rebuild.FlipAsync(batchSize: 4).WaitAsync(Timeout);
 
         Assert.Equal(Key(rebuild.Target), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
         Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
