@@ -10,10 +10,11 @@ namespace KrSbert.Cluster.Rebuilding;
 /// Builds version v+1 of a collection from the log of the serving version v, without re-embedding: every row of
 /// v's shards is appended again, in its shard's order, to the shard of v+1 that <see cref="Sharding.ShardMap"/>
 /// gives it under v+1's shard count. A document lives in one shard of each version, so its changes keep their
-/// order and v+1 ends in the state v is in. Then the alias flips (one statement) and the rows v took meanwhile are
-/// copied after it (the drain). With <see cref="VersionRebuildOptions.ReembedWith"/>, v+1 takes that engine's model
-/// and every upsert is re-embedded on the way; with <see cref="VersionRebuildOptions.Snapshots"/>, a shard whose log
-/// was compacted is read from its snapshot first.
+/// order and v+1 ends in the state v is in. Then the alias flips (one statement) and the rows v took before it are
+/// copied after it (the drain); the log takes no row for v once the flip commits. With
+/// <see cref="VersionRebuildOptions.ReembedWith"/>, v+1 takes that engine's model and every upsert is re-embedded on
+/// the way; with <see cref="VersionRebuildOptions.Snapshots"/>, a shard whose log was compacted is read from its
+/// snapshot first.
 /// </summary>
 public sealed partial class VersionRebuild
 {
@@ -151,20 +152,17 @@ public sealed partial class VersionRebuild
 
     /// <summary>
     /// Copies what is left, flips the alias from the source to the target, then drains the source: copies the rows
-    /// writers that resolved the alias just before the flip appended to it, waits <paramref name="settle"/> for any
-    /// still in flight, and copies again until a pass finds none. Replicas must already serve the target.
+    /// writers that resolved the alias just before the flip appended to it. An append holds the alias row until it
+    /// commits and the flip waits for it, and the log refuses the source once the flip commits, so this one pass
+    /// after the flip copies every row the source will ever take. Replicas must already serve the target.
     /// </summary>
     /// <exception cref="VersionConflictException">The source no longer serves (another rebuild flipped first).</exception>
-    public async Task FlipAsync(int batchSize, TimeSpan settle, CancellationToken cancellationToken = default)
+    public async Task FlipAsync(int batchSize, CancellationToken cancellationToken = default)
     {
         await CopyAsync(batchSize, cancellationToken).ConfigureAwait(false);
         await _log.FlipAliasAsync(Source, Target, cancellationToken).ConfigureAwait(false);
         Flipped = true;
-        do
-        {
-            await Task.Delay(settle, cancellationToken).ConfigureAwait(false);
-        }
-        while (await CopyAsync(batchSize, cancellationToken).ConfigureAwait(false) > 0);
+        await CopyAsync(batchSize, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -36,9 +36,11 @@ public sealed partial class PostgresWriteLog
     /// <summary>
     /// Appends one shard's batch in one transaction and returns the sequences it took. An advisory lock per
     /// (collection, version, shard) serialises appenders, so sequences have no gaps and commit in order: a reader
-    /// that has seen sequence s has seen every row below it.
+    /// that has seen sequence s has seen every row below it. Only the serving version and staged versions take
+    /// rows, checked under a share lock on the collection's alias that an alias flip waits for.
     /// </summary>
     /// <exception cref="ArgumentException">An empty batch, or a document that belongs to another shard.</exception>
+    /// <exception cref="VersionNotWritableException">The version neither serves nor is staged (newer than the serving one).</exception>
     public async Task<LogAppendResult> AppendAsync(CollectionVersion version, int shard, IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(version);
@@ -60,6 +62,22 @@ public sealed partial class PostgresWriteLog
 
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // The alias row stays share-locked until the commit, so an alias flip (its UPDATE) waits for appends in
+        // flight and an append after it reads the new serving version: no row reaches a version after its drain
+        // pass, and none reaches a deleted collection. A flip's wait ends with the updated row, read here afresh.
+        await using (NpgsqlCommand writable = Command(connection, transaction, """
+            SELECT a.version, EXISTS (SELECT 1 FROM krs_version v WHERE v.collection = a.collection AND v.version = $2 AND v.version > a.version)
+            FROM krs_alias a WHERE a.collection = $1 FOR SHARE
+            """, version.Collection, version.Version))
+        await using (NpgsqlDataReader reader = await writable.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            long? serving = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : null;
+            if (serving is not { } current || (current != version.Version && !reader.GetBoolean(1)))
+            {
+                throw new VersionNotWritableException(version.Collection, version.Version, serving);
+            }
+        }
+
         string lockKey = Invariant($"krs_log/{version.Collection}/{version.Version}/{shard}");
         await using (NpgsqlCommand lockShard = Command(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", lockKey))
         {

@@ -75,7 +75,7 @@ internal sealed partial class ClusterNode
             }
         }
 
-        await rebuild.FlipAsync(RebuildBatch, TimeSpan.FromMilliseconds(cluster.Value.RebuildSettleMilliseconds), stopping).ConfigureAwait(false);
+        await rebuild.FlipAsync(RebuildBatch, stopping).ConfigureAwait(false);
         Server.Log.RebuildFlipped(logger, collection, rebuild.Source.Version, target.Version);
     }
 

@@ -47,17 +47,36 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
 
         var engine = host.Engine;
         var definition = ProtoMapper.ToDefinition(request, engine.Embedder?.Model.Tokenizer.MaxSequenceLength ?? 128) with { Name = version.StoreName };
-        var info = engine.ListCollections().FirstOrDefault(c => c.Name == version.StoreName)
-            ?? await engine.CreateCollectionAsync(definition, cancellationToken).ConfigureAwait(false);
-        await Unavailable(async () =>
+        KrSbert.Search.Collections.CollectionInfo? existing = engine.ListCollections().FirstOrDefault(c => c.Name == version.StoreName);
+        var info = existing ?? await engine.CreateCollectionAsync(definition, cancellationToken).ConfigureAwait(false);
+        try
         {
-            PostgresWriteLog log = await node.OpenLogAsync(cancellationToken).ConfigureAwait(false);
-            // Settings first: a replica that sees the alias finds them and creates its shard alike.
-            await log.SetSettingsAsync(version, info.Record.Settings, cancellationToken).ConfigureAwait(false);
-            await log.SetAliasAsync(version, cancellationToken).ConfigureAwait(false);
-            // This router's reads find the collection at once, not at the next refresh.
-            await node.Aliases.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            await Unavailable(async () =>
+            {
+                PostgresWriteLog log = await node.OpenLogAsync(cancellationToken).ConfigureAwait(false);
+                // Only when no version serves: a create racing this one (through another router) wins or loses whole.
+                await log.CreateAliasAsync(version, info.Record.Settings, cancellationToken).ConfigureAwait(false);
+                // This router's reads find the collection at once, not at the next refresh.
+                await node.Aliases.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CollectionExistsException or VersionConflictException)
+        {
+            // The local collection made for the lost create may hold other settings than the winner's; made again from
+            // the recorded ones when first needed.
+            if (existing is null)
+            {
+                await engine.DeleteCollectionAsync(version.StoreName, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (e is VersionConflictException)
+            {
+                throw new RpcException(new Status(StatusCode.Aborted, $"Collection '{request.Name}' was made and deleted while this create ran; retry the create. ({e.Message})"));
+            }
+
+            throw;
+        }
+
         Protos.V1.CollectionInfo proto = ProtoMapper.ToProto(info);
         proto.Name = request.Name;
         return proto;
@@ -175,7 +194,18 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
             List<LogEntry> entries = LogEntries(prepared);
             if (entries.Count > 0)
             {
-                ConsistencyToken token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+                ConsistencyToken token;
+                try
+                {
+                    token = await AppendAsync(version, entries, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException e) when (written is not null)
+                {
+                    // The batches appended before keep their rows: the token that reads them goes back with the error too.
+                    ConsistencyToken committed = e.Trailers.GetValue("krsbert-consistency-token") is { } part ? written.Merge(ConsistencyToken.Parse(part)) : written;
+                    throw new RpcException(e.Status, new Metadata { { "krsbert-consistency-token", committed.Encode() } });
+                }
+
                 written = written is null ? token : written.Merge(token);
                 response.Stored += (ulong)entries.Count;
             }
@@ -353,7 +383,8 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
 
     /// <summary>
     /// The serving version for a write, read from PostgreSQL now: a write appends there anyway, and an alias read
-    /// per write keeps a flip's drain (which waits a settle time, not a refresh interval) covering every write.
+    /// per write keeps writes off a version a flip retired. One that resolved it just before the flip is refused by
+    /// the log (<see cref="VersionNotWritableException"/>) and answered ABORTED, to be retried.
     /// </summary>
     private async Task<CollectionVersion> ResolveForWriteAsync(string collection, CancellationToken cancellationToken)
     {
@@ -406,7 +437,10 @@ internal sealed partial class ClusterRouter(ClusterNode node, EngineHost host, S
         {
             // The shards that committed keep their part: the token reads it back, and a retry of the whole request converges.
             var trailers = new Metadata { { "krsbert-consistency-token", e.Committed.Encode() } };
-            throw new RpcException(new Status(StatusCode.Unavailable, e.Message), trailers);
+            Status status = e.InnerException is VersionNotWritableException refused
+                ? new Status(StatusCode.Aborted, $"The version of collection '{refused.Collection}' changed while this write ran (a rebuild flipped it, or the collection was deleted); retry the request. ({e.Message})")
+                : new Status(StatusCode.Unavailable, e.Message);
+            throw new RpcException(status, trailers);
         }
     }
 

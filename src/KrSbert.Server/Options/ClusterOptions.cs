@@ -43,9 +43,6 @@ public sealed class ClusterOptions
     /// <summary>Builder: how long the rebuild waits for the new version's replicas before it gives up without flipping.</summary>
     public int RebuildReadySeconds { get; set; } = 600;
 
-    /// <summary>Builder: after the flip, how long writes that resolved the old version may still be in flight before the last drain pass.</summary>
-    public int RebuildSettleMilliseconds { get; set; } = 5_000;
-
     /// <summary>
     /// Builder, with <see cref="RebuildCollection"/>: the new version takes this builder's model and precision
     /// (<c>KrSbert:ModelDirectory</c>, <c>KrSbert:ModelPrecision</c>) and every document is re-embedded with it on

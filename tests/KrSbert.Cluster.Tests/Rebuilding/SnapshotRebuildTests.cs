@@ -73,7 +73,7 @@ public sealed class SnapshotRebuildTests(PostgresCluster cluster) : IAsyncLifeti
         VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 3, new VersionRebuildOptions { Snapshots = snapshots }).WaitAsync(Timeout);
         // 37 documents the snapshots hold, then the 12 rows after them: each once.
         Assert.Equal(49, await rebuild.CopyAsync(batchSize: 8).WaitAsync(Timeout));
-        await rebuild.FlipAsync(batchSize: 8, settle: TimeSpan.FromMilliseconds(20)).WaitAsync(Timeout);
+        await rebuild.FlipAsync(batchSize: 8).WaitAsync(Timeout);
         long rows = 0;
         var shards = new SearchEngine[3];
         for (int shard = 0; shard < 3; shard++)
@@ -131,7 +131,7 @@ public sealed class SnapshotRebuildTests(PostgresCluster cluster) : IAsyncLifeti
         VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 2, new VersionRebuildOptions { Snapshots = snapshots }).WaitAsync(Timeout);
         // Staged, not yet drained: the source still serves and cannot be dropped.
         await Assert.ThrowsAsync<VersionConflictException>(() => rebuild.DropSourceAsync()).WaitAsync(Timeout);
-        await rebuild.FlipAsync(batchSize: 10, settle: TimeSpan.FromMilliseconds(20)).WaitAsync(Timeout);
+        await rebuild.FlipAsync(batchSize: 10).WaitAsync(Timeout);
 
         Assert.Equal(3, await rebuild.DropSourceAsync().WaitAsync(Timeout));
 

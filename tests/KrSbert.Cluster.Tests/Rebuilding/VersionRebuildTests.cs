@@ -43,7 +43,7 @@ public sealed class VersionRebuildTests(PostgresCluster cluster)
 
         // A write to v1 after the copy, as a router that resolved the alias before the flip makes it: the drain carries it over.
         await writer.AppendAsync(V1, [Upsert("doc-7", "late"), LogEntry.Delete("doc-8")]).WaitAsync(Timeout);
-        await rebuild.FlipAsync(batchSize: 4, settle: TimeSpan.FromMilliseconds(50)).WaitAsync(Timeout);
+        await rebuild.FlipAsync(batchSize: 4).WaitAsync(Timeout);
 
         Assert.Equal(Key(rebuild.Target), Key((await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs")));
         Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
@@ -100,7 +100,7 @@ public sealed class VersionRebuildTests(PostgresCluster cluster)
             // abandoned version), and once flipped it is no longer abandoned.
             VersionRebuild next = await VersionRebuild.StageAsync(log, "docs", 3).WaitAsync(Timeout);
             Assert.Equal(rebuild.Target.Version + 1, next.Target.Version);
-            await next.FlipAsync(batchSize: 5, settle: TimeSpan.FromMilliseconds(20)).WaitAsync(Timeout);
+            await next.FlipAsync(batchSize: 5).WaitAsync(Timeout);
             await Assert.ThrowsAsync<InvalidOperationException>(() => next.AbandonAsync()).WaitAsync(Timeout);
             await Assert.ThrowsAsync<VersionConflictException>(() => log.DropStagedVersionAsync(next.Target)).WaitAsync(Timeout);
             await Assert.ThrowsAsync<VersionConflictException>(() => log.DropStagedVersionAsync(V1)).WaitAsync(Timeout);

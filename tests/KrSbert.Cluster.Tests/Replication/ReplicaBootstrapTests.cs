@@ -25,6 +25,8 @@ public sealed class ReplicaBootstrapTests(PostgresCluster cluster) : IDisposable
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
         PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        // Only a serving (or staged) version takes appends.
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
         var snapshots = new ShardSnapshots(new DirectorySnapshotStore(Path.Combine(_directory, "snapshots")), log);
         await log.AppendAsync(Docs, 0, [.. Enumerable.Range(0, 5).Select(i => Upsert($"d{i}", i))]).WaitAsync(Timeout);
 
@@ -56,6 +58,8 @@ public sealed class ReplicaBootstrapTests(PostgresCluster cluster) : IDisposable
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
         PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        // Only a serving (or staged) version takes appends.
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
         string storeRoot = Path.Combine(_directory, "snapshots");
         var snapshots = new ShardSnapshots(new DirectorySnapshotStore(storeRoot), log);
         string target = Path.Combine(_directory, "replica", "krsbert.db");

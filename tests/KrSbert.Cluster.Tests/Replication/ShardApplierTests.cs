@@ -84,6 +84,8 @@ public sealed class ShardApplierTests(PostgresCluster cluster) : IAsyncLifetime
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
         PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        // Only a serving (or staged) version takes appends.
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
         var random = new Random(3);
         for (int batch = 0; batch < 5; batch++)
         {

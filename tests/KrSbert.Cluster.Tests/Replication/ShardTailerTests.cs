@@ -35,6 +35,8 @@ public sealed class ShardTailerTests(PostgresCluster cluster) : IAsyncLifetime
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
         PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        // Only a serving (or staged) version takes appends.
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
         string[] ids = [.. Enumerable.Range(0, 100).Select(i => $"doc-{i}").Where(id => Docs.Shards.ShardOf(id) == 1).Take(6)];
         await log.AppendAsync(Docs, 1, [.. ids[..3].Select(Upsert)]).WaitAsync(Timeout);
         var applier = new ShardApplier(_engine, Docs, 1);
@@ -68,6 +70,8 @@ public sealed class ShardTailerTests(PostgresCluster cluster) : IAsyncLifetime
         {
             await using NpgsqlDataSource database = await postgres.CreateDatabaseAsync().WaitAsync(Timeout);
             PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+            // Only a serving (or staged) version takes appends.
+            await log.SetAliasAsync(Docs).WaitAsync(Timeout);
             string[] ids = [.. Enumerable.Range(0, 100).Select(i => $"doc-{i}").Where(id => Docs.Shards.ShardOf(id) == 1).Take(3)];
             await log.AppendAsync(Docs, 1, [Upsert(ids[0])]).WaitAsync(Timeout);
             var applier = new ShardApplier(_engine, Docs, 1);

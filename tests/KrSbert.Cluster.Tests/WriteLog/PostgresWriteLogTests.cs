@@ -1,5 +1,8 @@
 using KrSbert.Cluster.Aliases;
+using KrSbert.Cluster.Rebuilding;
+using KrSbert.Cluster.Writing;
 using KrSbert.Cluster.WriteLog;
+using KrSbert.Storage.Collections;
 using Npgsql;
 
 namespace KrSbert.Cluster.Tests.WriteLog;
@@ -14,7 +17,7 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
     public async Task Rows_read_back_as_written_in_sequence_order_with_tombstones_for_deletes()
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
-        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        PostgresWriteLog log = await ServingAsync(database);
         string[] ids = IdsOnShard(Docs, 0, 3);
         LogChunk[] chunks = [new(0, 4, [101, 2005, 102], [0.25f, -1.5f, float.Epsilon]), new(3, 9, [], [1f, 0f, -0f])];
 
@@ -47,7 +50,7 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
     public async Task Read_after_returns_the_rows_after_a_sequence_in_order_up_to_the_limit()
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
-        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        PostgresWriteLog log = await ServingAsync(database);
         string[] ids = IdsOnShard(Docs, 1, 10);
         foreach (string[] batch in ids.Chunk(3))
         {
@@ -69,7 +72,7 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
     public async Task Eight_concurrent_writers_get_a_gapless_sequence_with_each_batch_contiguous()
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
-        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        PostgresWriteLog log = await ServingAsync(database);
         string[] ids = IdsOnShard(Docs, 0, 8 * 20 * 3);
 
         LogAppendResult[][] results = await Task.WhenAll(Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
@@ -105,7 +108,7 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
     public async Task Compaction_removes_rows_every_snapshot_holds_and_keeps_the_rows_the_oldest_snapshot_needs()
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
-        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        PostgresWriteLog log = await ServingAsync(database);
         string[] zero = IdsOnShard(Docs, 0, 12), one = IdsOnShard(Docs, 1, 4);
         await log.AppendAsync(Docs, 0, [.. zero[..10].Select(Upsert)]).WaitAsync(Timeout);
         await log.AppendAsync(Docs, 1, [.. one.Select(Upsert)]).WaitAsync(Timeout);
@@ -137,7 +140,7 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
     public async Task A_snapshot_past_the_head_below_the_compacted_rows_or_with_a_bad_hash_is_refused()
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
-        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        PostgresWriteLog log = await ServingAsync(database);
         await log.AppendAsync(Docs, 0, [.. IdsOnShard(Docs, 0, 5).Select(Upsert)]).WaitAsync(Timeout);
         await log.RegisterSnapshotAsync(Docs, Snapshot(0, 3)).WaitAsync(Timeout);
         await log.CompactAsync(Docs).WaitAsync(Timeout);
@@ -174,7 +177,7 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
     public async Task An_append_notifies_listeners_after_its_commit()
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
-        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        PostgresWriteLog log = await ServingAsync(database);
         await using NpgsqlConnection listener = await database.OpenConnectionAsync().AsTask().WaitAsync(Timeout);
         var notices = new List<string>();
         listener.Notification += (_, e) => notices.Add(e.Payload);
@@ -207,6 +210,14 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
         Assert.Equal(4, after.Resolve("faq").Version);
         // A second host opening the same database finds the tables there.
         Assert.Equal(["docs", "faq"], (await (await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout)).ReadAliasesAsync().WaitAsync(Timeout)).Collections);
+    }
+
+    /// <summary>The log in <paramref name="database"/> with <see cref="Docs"/> made to serve, as a router's create does: only a serving or staged version takes appends.</summary>
+    private static async Task<PostgresWriteLog> ServingAsync(NpgsqlDataSource database)
+    {
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        await log.CreateAliasAsync(Docs, Aliases.LocalVersionsTests.Recorded).WaitAsync(Timeout);
+        return log;
     }
 
     private static LogEntry Upsert(string id) => LogEntry.Upsert(id, $"text {id}", null, "model", [new(0, 4, [1, 2], [1f, 0f])]);
@@ -268,6 +279,140 @@ public sealed class PostgresWriteLogTests(PostgresCluster cluster)
         bool laterThanAnyKnown = await log.IsDeletedAsync(Docs.Collection, Docs.Version + 1).WaitAsync(Timeout);
 
         Assert.Equal((false, false, true, false), (unknown, serving, deleted, laterThanAnyKnown));
+    }
+
+    [PostgresFact]
+    public async Task An_append_to_a_version_that_neither_serves_nor_is_staged_is_refused_and_writes_nothing()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        var v2 = new CollectionVersion("docs", 2, 2);
+        LogEntry[] batch = [Upsert(IdsOnShard(Docs, 0, 1)[0])];
+
+        var unknown = await Assert.ThrowsAsync<VersionNotWritableException>(() => log.AppendAsync(Docs, 0, batch)).WaitAsync(Timeout);
+        await log.CreateAliasAsync(Docs, Aliases.LocalVersionsTests.Recorded).WaitAsync(Timeout);
+        var notStaged = await Assert.ThrowsAsync<VersionNotWritableException>(() => log.AppendAsync(v2, 0, batch)).WaitAsync(Timeout);
+        await log.AppendAsync(Docs, 0, batch).WaitAsync(Timeout);
+        await log.StageVersionAsync(v2).WaitAsync(Timeout);
+        await log.AppendAsync(v2, 0, batch).WaitAsync(Timeout);
+        await log.FlipAliasAsync(Docs, v2).WaitAsync(Timeout);
+        var retired = await Assert.ThrowsAsync<VersionNotWritableException>(() => log.AppendAsync(Docs, 0, batch)).WaitAsync(Timeout);
+        await log.AppendAsync(v2, 0, batch).WaitAsync(Timeout);
+        await log.DropVersionAsync(Docs).WaitAsync(Timeout);
+        await Assert.ThrowsAsync<VersionNotWritableException>(() => log.AppendAsync(Docs, 0, batch)).WaitAsync(Timeout);
+        await log.DeleteCollectionAsync("docs").WaitAsync(Timeout);
+        var deleted = await Assert.ThrowsAsync<VersionNotWritableException>(() => log.AppendAsync(v2, 0, batch)).WaitAsync(Timeout);
+
+        Assert.Equal(("docs", 1L, (long?)null), (unknown.Collection, unknown.Version, unknown.Serving));
+        Assert.Equal((2L, (long?)1), (notStaged.Version, notStaged.Serving));
+        Assert.Equal((1L, (long?)2), (retired.Version, retired.Serving));
+        Assert.Contains("version 2 serves and 1 is not staged after it; the collection's version changed", retired.Message, StringComparison.Ordinal);
+        Assert.Contains("no version of 'docs' serves", deleted.Message, StringComparison.Ordinal);
+        // A refused append leaves no trace: the dropped version's shard head is not made again at sequence 0.
+        Assert.Equal(0, await log.HeadAsync(Docs, 0).WaitAsync(Timeout));
+        Assert.Equal(2, await log.HeadAsync(v2, 0).WaitAsync(Timeout));
+        Assert.Empty(await log.ReadAfterAsync(v2, 0, 0, 10).WaitAsync(Timeout));
+    }
+
+    [PostgresFact]
+    [Trait("Category", "Slow")]
+    public async Task Writers_that_resolved_the_old_version_are_refused_after_a_flip_and_every_row_it_took_reaches_the_new_version()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await ServingAsync(database);
+        var writer = new ShardedLogWriter(log);
+        int[] batches = new int[4];
+        bool[] refused = new bool[4];
+        using var stop = new CancellationTokenSource();
+
+        // Each writer resolved the alias once, as an ingest stream or a delete-by-filter loop does, and writes until refused.
+        Task[] writers = [.. Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested && batches[w] < 5_000)
+            {
+                try
+                {
+                    await writer.AppendAsync(Docs, [.. Enumerable.Range(0, 4).Select(i => LogEntry.Upsert($"w{w}-{(batches[w] + i) % 10}", $"w{w} b{batches[w]}", null, "model", [new(0, 4, [], [1f, 0f])]))]).ConfigureAwait(false);
+                }
+                catch (ShardWriteException e) when (e.InnerException is VersionNotWritableException)
+                {
+                    refused[w] = true;
+                    return;
+                }
+
+                Interlocked.Increment(ref batches[w]);
+            }
+        }))];
+        while (Enumerable.Range(0, 4).Any(w => Volatile.Read(ref batches[w]) < 3 && !writers[w].IsCompleted))
+        {
+            await Task.Delay(10).WaitAsync(Timeout);
+        }
+
+        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 3).WaitAsync(Timeout);
+        await rebuild.FlipAsync(batchSize: 50).WaitAsync(Timeout);
+        // Writes after the drain would be lost; a writer still accepted now would show it.
+        stop.CancelAfter(TimeSpan.FromMilliseconds(500));
+        await Task.WhenAll(writers).WaitAsync(Timeout);
+
+        Dictionary<string, List<string?>> source = await HistoryAsync(log, Docs), target = await HistoryAsync(log, rebuild.Target);
+        Assert.True(source.Sum(p => p.Value.Count) >= batches.Sum() * 4, "an acknowledged write is missing from the old version's log");
+        Assert.Equal(source.Keys.Order(), target.Keys.Order());
+        Assert.All(source, pair => Assert.Equal(pair.Value, target[pair.Key]));
+        Assert.All(refused, Assert.True);
+    }
+
+    [PostgresFact]
+    [Trait("Category", "Slow")]
+    public async Task Of_eight_concurrent_creates_of_one_name_exactly_one_wins_and_the_alias_and_settings_are_the_winners()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        long first = await log.FirstFreeVersionAsync("docs").WaitAsync(Timeout);
+
+        // Each create names the version it picked and settings of its own, as routers racing for the name do.
+        CollectionVersion[] versions = [.. Enumerable.Range(1, 8).Select(shards => new CollectionVersion("docs", first, shards))];
+        CollectionSettings[] settings = [.. Enumerable.Range(0, 8).Select(i => Aliases.LocalVersionsTests.Recorded with { Bm25K1 = 1.0 + (i / 10.0) })];
+        Task[] creates = [.. Enumerable.Range(0, 8).Select(i => Task.Run(() => log.CreateAliasAsync(versions[i], settings[i])))];
+        try
+        {
+            await Task.WhenAll(creates).WaitAsync(Timeout);
+        }
+        catch (CollectionExistsException)
+        {
+            // The losers; each is checked below.
+        }
+
+        Assert.Equal(1, creates.Count(c => c.IsCompletedSuccessfully));
+        int winner = Array.FindIndex(creates, c => c.IsCompletedSuccessfully);
+        Assert.All(creates.Where(c => !c.IsCompletedSuccessfully), c => Assert.IsType<CollectionExistsException>(c.Exception!.InnerException));
+        CollectionVersion serving = (await log.ReadAliasesAsync().WaitAsync(Timeout)).Resolve("docs");
+        Assert.Equal((first, versions[winner].Shards.ShardCount), (serving.Version, serving.Shards.ShardCount));
+        Assert.Equal(settings[winner], await log.ReadSettingsAsync(serving).WaitAsync(Timeout));
+        // A create after the first, or one whose version was used since it was picked, changes nothing either.
+        await Assert.ThrowsAsync<CollectionExistsException>(() => log.CreateAliasAsync(new CollectionVersion("docs", first + 1, 1), settings[0])).WaitAsync(Timeout);
+        await log.DeleteCollectionAsync("docs").WaitAsync(Timeout);
+        await Assert.ThrowsAsync<VersionConflictException>(() => log.CreateAliasAsync(serving, settings[winner])).WaitAsync(Timeout);
+        Assert.Empty((await log.ReadAliasesAsync().WaitAsync(Timeout)).Collections);
+    }
+
+    /// <summary>Each document's changes (their text, null for a delete) in log order over every shard of <paramref name="version"/>.</summary>
+    private static async Task<Dictionary<string, List<string?>>> HistoryAsync(PostgresWriteLog log, CollectionVersion version)
+    {
+        var history = new Dictionary<string, List<string?>>(StringComparer.Ordinal);
+        for (int shard = 0; shard < version.Shards.ShardCount; shard++)
+        {
+            foreach (LogRecord record in await log.ReadAfterAsync(version, shard, 0, 100_000).WaitAsync(Timeout))
+            {
+                if (!history.TryGetValue(record.Entry.DocumentId, out List<string?>? changes))
+                {
+                    history[record.Entry.DocumentId] = changes = [];
+                }
+
+                changes.Add(record.Entry.Text);
+            }
+        }
+
+        return history;
     }
 
     private static string[] IdsOnShard(CollectionVersion version, int shard, int count) =>

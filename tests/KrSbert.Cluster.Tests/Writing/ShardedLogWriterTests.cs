@@ -18,6 +18,8 @@ public sealed class ShardedLogWriterTests(PostgresCluster cluster)
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
         PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        // Only a serving (or staged) version takes appends.
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
         var writer = new ShardedLogWriter(log);
         LogEntry[] entries = [.. Enumerable.Range(0, 30).Select(i => Upsert($"doc-{i}")), LogEntry.Delete("doc-4")];
 
@@ -42,6 +44,8 @@ public sealed class ShardedLogWriterTests(PostgresCluster cluster)
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
         PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        // Only a serving (or staged) version takes appends.
+        await log.SetAliasAsync(Docs).WaitAsync(Timeout);
         var writer = new ShardedLogWriter(log);
         string bad = Enumerable.Range(0, 100).Select(i => $"doc-{i}").First(id => Docs.Shards.ShardOf(id) == 1);
         // PostgreSQL text cannot hold U+0000, so only shard 1's transaction fails.

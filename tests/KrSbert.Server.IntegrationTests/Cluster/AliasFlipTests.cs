@@ -80,7 +80,6 @@ public sealed class AliasFlipTests(PostgresCluster postgres)
                 ["KrSbert:Cluster:PollMilliseconds"] = "200",
                 ["KrSbert:Cluster:RebuildCollection"] = "docs",
                 ["KrSbert:Cluster:RebuildShardCount"] = "3",
-                ["KrSbert:Cluster:RebuildSettleMilliseconds"] = "300",
             };
             for (int shard = 0; shard < 3; shard++)
             {

@@ -58,7 +58,6 @@ public sealed class CompactedRebuildTests(PostgresCluster postgres)
             Assert.Equal(26, await log.CompactAsync(v1).WaitAsync(Timeout));
 
             builderSettings["KrSbert:Cluster:RebuildCollection"] = "docs";
-            builderSettings["KrSbert:Cluster:RebuildSettleMilliseconds"] = "200";
             // Version 1 stays: this test is about where the rows come from, not about dropping it.
             builderSettings["KrSbert:Cluster:DrainedVersionGraceSeconds"] = "-1";
             for (int shard = 0; shard < 2; shard++)

@@ -76,7 +76,6 @@ public sealed class ModelRebuildTests(PostgresCluster postgres)
             builderSettings["KrSbert:Cluster:SnapshotDirectory"] = snapshots;
             builderSettings["KrSbert:Cluster:RebuildCollection"] = "docs";
             builderSettings["KrSbert:Cluster:RebuildModel"] = "true";
-            builderSettings["KrSbert:Cluster:RebuildSettleMilliseconds"] = "300";
             builderSettings["KrSbert:Cluster:DrainedVersionGraceSeconds"] = "1";
             PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
             var v1 = new CollectionVersion("docs", 1, 2);
@@ -217,7 +216,6 @@ public sealed class ModelRebuildTests(PostgresCluster postgres)
                 ["KrSbert:Cluster:SnapshotDirectory"] = snapshots,
                 ["KrSbert:Cluster:RebuildCollection"] = "docs",
                 ["KrSbert:Cluster:RebuildModel"] = "true",
-                ["KrSbert:Cluster:RebuildSettleMilliseconds"] = "300",
             };
             await using (TestServer builder = await TestServer.StartAsync(builderSettings).WaitAsync(Timeout))
             {
