@@ -67,7 +67,7 @@ internal static class BenchClusterCommand
             }
 
             ClusterLayout[] clusterLayouts = ClusterLayout.ParseList(result.GetValue(layouts)!);
-            int[] clientCounts = ParseClients(result.GetValue(clients)!);
+            int[] clientCounts = BenchServerCommand.ParseClients(result.GetValue(clients)!);
             BenchServerCommand.ParseInclude(result.GetValue(include)!);
             string path = result.GetValue(input) ?? DefaultInput;
             string? column = result.GetValue(textColumn) ?? (result.GetValue(input) is null ? "sentence1" : null);
@@ -111,19 +111,6 @@ internal static class BenchClusterCommand
         {
             throw new FormatException($"{option} must be 0 or more.");
         }
-    }
-
-    private static int[] ParseClients(string value)
-    {
-        var counts = new List<int>();
-        foreach (string part in value.Split(',', StringSplitOptions.TrimEntries))
-        {
-            counts.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0
-                ? count
-                : throw new FormatException($"--clients '{value}': '{part}' is not a positive whole number."));
-        }
-
-        return [.. counts];
     }
 
     /// <summary>The 1, 5 and 15 minute load averages (the machine may be shared: figures are only as quiet as this).</summary>

@@ -187,7 +187,8 @@ internal static class BenchServerCommand
         return include;
     }
 
-    private static int[] ParseClients(string value)
+    /// <summary>A comma-separated list of client counts, each a positive whole number (<c>--clients 1,4,16</c>).</summary>
+    internal static int[] ParseClients(string value)
     {
         var counts = new List<int>();
         foreach (string part in value.Split(',', StringSplitOptions.TrimEntries))

@@ -51,6 +51,7 @@ public sealed partial class PostgresWriteLog
         ArgumentNullException.ThrowIfNull(collection);
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await LockAliasAsync(connection, transaction, collection, cancellationToken).ConfigureAwait(false);
         await using (NpgsqlCommand keep = Command(connection, transaction, """
             INSERT INTO krs_shard_head (collection, version, shard)
             SELECT collection, version, 0 FROM krs_alias WHERE collection = $1

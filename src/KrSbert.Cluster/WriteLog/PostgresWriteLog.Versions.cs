@@ -56,12 +56,19 @@ public sealed partial class PostgresWriteLog
             throw new ArgumentException($"the alias flips from a version of a collection to a later version of the same collection, not from '{current.StoreName}' to '{next.StoreName}'.", nameof(next));
         }
 
-        await using NpgsqlCommand command = _dataSource.CreateCommand("UPDATE krs_alias SET version = $2, shard_count = $3 WHERE collection = $1 AND version = $4");
-        AddParameters(command.Parameters, next.Collection, next.Version, next.Shards.ShardCount, current.Version);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Exclusive: the appends in flight to the old version commit first, and none starts until the flip commits.
+        await LockAliasAsync(connection, transaction, current.Collection, cancellationToken).ConfigureAwait(false);
+        await using (NpgsqlCommand command = Command(connection, transaction, "UPDATE krs_alias SET version = $2, shard_count = $3 WHERE collection = $1 AND version = $4", next.Collection, next.Version, next.Shards.ShardCount, current.Version))
         {
-            throw new VersionConflictException($"version {current.Version} of '{current.Collection}' no longer serves; the alias was not flipped to version {next.Version}.");
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw new VersionConflictException($"version {current.Version} of '{current.Collection}' no longer serves; the alias was not flipped to version {next.Version}.");
+            }
         }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -76,6 +83,7 @@ public sealed partial class PostgresWriteLog
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // The alias row is locked, so a flip back to this version cannot land between the check and the removal.
+        await LockAliasAsync(connection, transaction, version.Collection, cancellationToken).ConfigureAwait(false);
         await using (NpgsqlCommand serving = Command(connection, transaction, "SELECT version FROM krs_alias WHERE collection = $1 FOR UPDATE", version.Collection))
         {
             if (await serving.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long current || version.Version >= current)
@@ -119,6 +127,7 @@ public sealed partial class PostgresWriteLog
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // The alias row is locked, so a flip to this version cannot land between the check and the removal.
+        await LockAliasAsync(connection, transaction, version.Collection, cancellationToken).ConfigureAwait(false);
         await using (NpgsqlCommand serving = Command(connection, transaction, "SELECT version FROM krs_alias WHERE collection = $1 FOR UPDATE", version.Collection))
         {
             if (await serving.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long current && version.Version <= current)

@@ -62,15 +62,19 @@ public sealed partial class PostgresWriteLog
 
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        // The alias row stays share-locked until the commit, so an alias flip (its UPDATE) waits for appends in
-        // flight and an append after it reads the new serving version: no row reaches a version after its drain
-        // pass, and none reaches a deleted collection. A flip's wait ends with the updated row, read here afresh.
-        await using (NpgsqlCommand writable = Command(connection, transaction, """
-            SELECT a.version, EXISTS (SELECT 1 FROM krs_version v WHERE v.collection = a.collection AND v.version = $2 AND v.version > a.version)
-            FROM krs_alias a WHERE a.collection = $1 FOR SHARE
-            """, version.Collection, version.Version))
-        await using (NpgsqlDataReader reader = await writable.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        // The collection's alias lock is held shared until the commit, so an alias flip, a drop or a delete (which
+        // take it exclusive) waits for appends in flight, and an append after it reads the new serving version: no
+        // row reaches a version after its drain pass, and none reaches a deleted collection. The lock comes first and
+        // the read in a statement of its own, so the read's snapshot is taken after any flip it waited for.
+        await using (NpgsqlBatch writable = new(connection, transaction))
         {
+            writable.BatchCommands.Add(AliasLock(version.Collection, exclusive: false));
+            writable.BatchCommands.Add(Batched("""
+                SELECT a.version, EXISTS (SELECT 1 FROM krs_version v WHERE v.collection = a.collection AND v.version = $2 AND v.version > a.version)
+                FROM krs_alias a WHERE a.collection = $1
+                """, version.Collection, version.Version));
+            await using NpgsqlDataReader reader = await writable.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             long? serving = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : null;
             if (serving is not { } current || (current != version.Version && !reader.GetBoolean(1)))
             {
@@ -185,6 +189,22 @@ public sealed partial class PostgresWriteLog
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)entry.ModelId ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = entry.Chunks.Count == 0 ? DBNull.Value : LogChunkCodec.Encode(entry.Chunks) });
         return command;
+    }
+
+    /// <summary>
+    /// The collection's alias lock, for the rest of the transaction: shared by appends, exclusive for what changes
+    /// which versions take writes (a flip, a drop, a delete). An advisory lock rather than the alias row's lock:
+    /// PostgreSQL queues a shared request behind a waiting exclusive one here, so a steady stream of appends cannot
+    /// starve a flip, as share locks on the row would.
+    /// </summary>
+    private static NpgsqlBatchCommand AliasLock(string collection, bool exclusive) =>
+        Batched(exclusive ? "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))" : "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))", "krs_alias/" + collection);
+
+    /// <summary>Takes the collection's alias lock exclusive for the rest of <paramref name="transaction"/> (see <see cref="AliasLock"/>).</summary>
+    private static async Task LockAliasAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, CancellationToken cancellationToken)
+    {
+        await using NpgsqlBatch batch = new(connection, transaction) { BatchCommands = { AliasLock(collection, exclusive: true) } };
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] values)
