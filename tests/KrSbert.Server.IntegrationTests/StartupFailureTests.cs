@@ -153,6 +153,15 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rebuild_hnsw_degree_out_of_range_is_one_line_naming_RebuildM_and_exit_code_2()
+    {
+        var result = await StartAsync("server", "--KrSbert:Cluster:Role=builder", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:SnapshotDirectory=/tmp/krsbert-snapshots",
+            "--KrSbert:Cluster:RebuildCollection=docs", "--KrSbert:Cluster:ShardAddresses:0=http://127.0.0.1:1", "--KrSbert:Cluster:RebuildM=600", "--listen", $"127.0.0.1:{TestServer.FreePort()}", "--metrics", "");
+
+        AssertOneLine(result, BadSetting, "KrSbert:Cluster:RebuildM is 600; it must be 2 to 512, or 0 to keep the serving version's.");
+    }
+
+    [Fact]
     public async Task A_drain_grace_longer_than_a_delay_can_wait_is_one_line_naming_it_and_exit_code_2()
     {
         var result = await StartAsync("server", "--KrSbert:Cluster:Role=builder", "--KrSbert:Cluster:Postgres=Host=127.0.0.1", "--KrSbert:Cluster:SnapshotDirectory=/tmp/krsbert-snapshots",

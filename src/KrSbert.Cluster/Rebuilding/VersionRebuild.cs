@@ -81,14 +81,32 @@ public sealed partial class VersionRebuild
         }
 
         // The new version's settings are written before staging makes replicas follow it: the serving version's,
-        // or with a new model, the re-embedder's.
+        // or with a new model, the re-embedder's; then new HNSW parameters, checked before anything is written.
         if ((reembedder?.Settings ?? settings) is { } recorded)
         {
-            await log.SetSettingsAsync(target, recorded, cancellationToken).ConfigureAwait(false);
+            await log.SetSettingsAsync(target, WithHnsw(recorded, options), cancellationToken).ConfigureAwait(false);
+        }
+        else if (options.ChangesHnsw)
+        {
+            throw new InvalidOperationException($"version {source.Version} of '{collection}' has no recorded settings, so the rebuild cannot give the new version other HNSW parameters; rebuild it without them first.");
         }
 
         await log.StageVersionAsync(target, cancellationToken).ConfigureAwait(false);
         return new VersionRebuild(log, source, target, options, reembedder, settings?.ModelName);
+    }
+
+    /// <summary><paramref name="settings"/> with the HNSW parameters <paramref name="options"/> changes, validated as a collection's are.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range; its name says which.</exception>
+    private static CollectionSettings WithHnsw(CollectionSettings settings, VersionRebuildOptions options)
+    {
+        CollectionSettings changed = settings with
+        {
+            M = options.M ?? settings.M,
+            EfConstruction = options.EfConstruction ?? settings.EfConstruction,
+            EfSearch = options.EfSearch ?? settings.EfSearch,
+        };
+        new Index.HnswOptions { Dimensions = changed.Dimension, M = changed.M, EfConstruction = changed.EfConstruction, EfSearch = changed.EfSearch }.Validate();
+        return changed;
     }
 
     /// <summary>

@@ -18,4 +18,16 @@ public sealed record VersionRebuildOptions
     /// rows are copied as they are.
     /// </summary>
     public SearchEngine? ReembedWith { get; init; }
+
+    /// <summary>The new version's HNSW graph degree; null keeps the source's. Replicas build their graphs with it.</summary>
+    public int? M { get; init; }
+
+    /// <summary>The new version's HNSW build-time candidate list size; null keeps the source's.</summary>
+    public int? EfConstruction { get; init; }
+
+    /// <summary>The new version's default HNSW search-time candidate list size; null keeps the source's.</summary>
+    public int? EfSearch { get; init; }
+
+    /// <summary>Whether any HNSW parameter changes.</summary>
+    internal bool ChangesHnsw => M is not null || EfConstruction is not null || EfSearch is not null;
 }

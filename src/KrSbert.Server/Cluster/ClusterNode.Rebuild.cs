@@ -26,7 +26,14 @@ internal sealed partial class ClusterNode
             ? cluster.Value.RebuildShardCount
             : (await log.ReadAliasesAsync(stopping).ConfigureAwait(false)).Resolve(collection).Shards.ShardCount;
         var snapshots = new ShardSnapshots(new DirectorySnapshotStore(cluster.Value.SnapshotDirectory!), log);
-        var options = new VersionRebuildOptions { Snapshots = snapshots, ReembedWith = cluster.Value.RebuildModel ? host.Engine : null };
+        var options = new VersionRebuildOptions
+        {
+            Snapshots = snapshots,
+            ReembedWith = cluster.Value.RebuildModel ? host.Engine : null,
+            M = cluster.Value.RebuildM > 0 ? cluster.Value.RebuildM : null,
+            EfConstruction = cluster.Value.RebuildEfConstruction > 0 ? cluster.Value.RebuildEfConstruction : null,
+            EfSearch = cluster.Value.RebuildEfSearch > 0 ? cluster.Value.RebuildEfSearch : null,
+        };
         VersionRebuild rebuild = await VersionRebuild.StageAsync(log, collection, shardCount, options, stopping).ConfigureAwait(false);
         try
         {

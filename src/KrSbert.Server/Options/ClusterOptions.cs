@@ -50,6 +50,15 @@ public sealed class ClusterOptions
     /// </summary>
     public bool RebuildModel { get; set; }
 
+    /// <summary>Builder, with <see cref="RebuildCollection"/>: the rebuilt version's HNSW graph degree (2 to 512); 0 keeps the serving version's.</summary>
+    public int RebuildM { get; set; }
+
+    /// <summary>Builder, with <see cref="RebuildCollection"/>: the rebuilt version's HNSW build-time candidate list (1 to 10000); 0 keeps the serving version's.</summary>
+    public int RebuildEfConstruction { get; set; }
+
+    /// <summary>Builder, with <see cref="RebuildCollection"/>: the rebuilt version's default HNSW search-time candidate list (1 to 10000); 0 keeps the serving version's.</summary>
+    public int RebuildEfSearch { get; set; }
+
     /// <summary>
     /// How long a version stays after a rebuild stopped it serving, so reads already sent to it finish: then the
     /// builder removes its log rows, snapshots and settings, and each shard replica its local store. -1 keeps it.

@@ -97,6 +97,19 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
             errors.Add("KrSbert:Cluster:RebuildModel is true, but it re-embeds a rebuilt version: it needs role builder and KrSbert:Cluster:RebuildCollection.");
         }
 
+        foreach ((string setting, int value, int minimum) in (ReadOnlySpan<(string, int, int)>)[("RebuildM", options.RebuildM, 2), ("RebuildEfConstruction", options.RebuildEfConstruction, 1), ("RebuildEfSearch", options.RebuildEfSearch, 1)])
+        {
+            int maximum = setting == "RebuildM" ? 512 : KrSbert.Index.HnswOptions.MaxExpansion;
+            if (value != 0 && (value < minimum || value > maximum))
+            {
+                errors.Add($"KrSbert:Cluster:{setting} is {value}; it must be {minimum} to {maximum}, or 0 to keep the serving version's.");
+            }
+            else if (value != 0 && options.RebuildCollection is not { Length: > 0 })
+            {
+                errors.Add($"KrSbert:Cluster:{setting} is set, but it applies to a rebuilt version: it needs role builder and KrSbert:Cluster:RebuildCollection.");
+            }
+        }
+
         // The grace is awaited after the flip: a value Task.Delay refuses would fail the builder only then.
         if (options.DrainedVersionGraceSeconds < -1 || options.DrainedVersionGraceSeconds > MaxGraceSeconds)
         {

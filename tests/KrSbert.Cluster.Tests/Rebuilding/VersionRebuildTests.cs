@@ -17,6 +17,35 @@ public sealed class VersionRebuildTests(PostgresCluster cluster)
     private static readonly CollectionVersion V1 = new("docs", 1, 2);
 
     [PostgresFact]
+    public async Task A_rebuild_with_new_hnsw_parameters_records_them_for_the_new_version_and_keeps_every_other_setting()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        await log.SetAliasAsync(V1).WaitAsync(Timeout);
+        CollectionSettings settings = LocalVersionsTests.Recorded;
+        await log.SetSettingsAsync(V1, settings).WaitAsync(Timeout);
+
+        VersionRebuild rebuild = await VersionRebuild.StageAsync(log, "docs", 2, new VersionRebuildOptions { M = 8, EfConstruction = 64 }).WaitAsync(Timeout);
+
+        Assert.Equal(settings with { M = 8, EfConstruction = 64 }, await log.ReadSettingsAsync(rebuild.Target).WaitAsync(Timeout));
+        Assert.Equal(settings, await log.ReadSettingsAsync(V1).WaitAsync(Timeout));
+    }
+
+    [PostgresFact]
+    public async Task A_rebuild_with_an_hnsw_parameter_out_of_range_is_refused_naming_it_and_stages_nothing()
+    {
+        await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);
+        PostgresWriteLog log = await PostgresWriteLog.OpenAsync(database).WaitAsync(Timeout);
+        await log.SetAliasAsync(V1).WaitAsync(Timeout);
+        await log.SetSettingsAsync(V1, LocalVersionsTests.Recorded).WaitAsync(Timeout);
+
+        ArgumentOutOfRangeException refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => VersionRebuild.StageAsync(log, "docs", 2, new VersionRebuildOptions { M = 1 })).WaitAsync(Timeout);
+
+        Assert.Equal("M", refused.ParamName);
+        Assert.Empty(await log.StagedVersionsAsync().WaitAsync(Timeout));
+    }
+
+    [PostgresFact]
     public async Task A_rebuild_reshards_every_row_into_the_new_count_in_each_documents_order_and_the_flip_drains_later_writes()
     {
         await using NpgsqlDataSource database = await cluster.CreateDatabaseAsync().WaitAsync(Timeout);

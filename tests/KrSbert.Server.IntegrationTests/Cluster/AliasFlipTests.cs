@@ -24,7 +24,7 @@ public sealed class AliasFlipTests(PostgresCluster postgres)
     private static readonly string[] s_queries = ["where can I buy bread", "trains to the city", "art exhibition", "hiking up a hill", "coffee shop"];
 
     [PostgresFact]
-    public async Task A_rebuild_into_three_shards_and_its_alias_flip_under_a_query_loop_fail_no_query_and_answer_the_same_documents()
+    public async Task A_rebuild_into_three_shards_with_new_hnsw_parameters_and_its_alias_flip_under_a_query_loop_fail_no_query_and_answer_the_same_documents()
     {
         string snapshots = Path.Combine(Path.GetTempPath(), "krsbert-rebuild-snapshots-" + Guid.NewGuid().ToString("N"));
         await using NpgsqlDataSource database = await postgres.CreateDatabaseAsync().WaitAsync(Timeout);
@@ -80,6 +80,8 @@ public sealed class AliasFlipTests(PostgresCluster postgres)
                 ["KrSbert:Cluster:PollMilliseconds"] = "200",
                 ["KrSbert:Cluster:RebuildCollection"] = "docs",
                 ["KrSbert:Cluster:RebuildShardCount"] = "3",
+                ["KrSbert:Cluster:RebuildM"] = "8",
+                ["KrSbert:Cluster:RebuildEfConstruction"] = "100",
             };
             for (int shard = 0; shard < 3; shard++)
             {
@@ -100,6 +102,24 @@ public sealed class AliasFlipTests(PostgresCluster postgres)
             (int answered, int failed, int different, int afterFlip) = await loop.WaitAsync(Timeout);
 
             Assert.Equal((2L, 3), (serving.Version, serving.Shards.ShardCount));
+            // The new graph parameters reach the router's collection and every replica's store of version 2.
+            // The router reads from its alias copy, which follows the flip within its refresh interval.
+            Protos.V1.CollectionInfo routed;
+            using (var refreshed = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                while ((routed = await collections.GetAsync(new GetCollectionRequest { Name = "docs" }, cancellationToken: refreshed.Token)).M != 8)
+                {
+                    await Task.Delay(100, refreshed.Token);
+                }
+            }
+
+            Assert.Equal((8u, 100u), (routed.M, routed.EfConstruction));
+            foreach (TestServer replica in replicas)
+            {
+                Protos.V1.CollectionInfo local = await new Collections.CollectionsClient(replica.Channel).GetAsync(new GetCollectionRequest { Name = "docs__v2" }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.WaitAsync(Timeout);
+                Assert.Equal((8u, 100u), (local.M, local.EfConstruction));
+            }
+
             Assert.Equal(0, failed);
             Assert.Equal(0, different);
             Assert.True(afterFlip >= 20, $"only {afterFlip} of {answered} queries ran after the flip");
