@@ -22,13 +22,7 @@ public sealed class CreateThenQueryTests(PostgresCluster postgres)
         Dictionary<string, string?> shard = TestCluster.ShardSettings(database.ConnectionString, shards: 1, shard: 0);
         shard["KrSbert:Cluster:PollMilliseconds"] = "1500";
         await using TestServer replica = await TestCluster.StartReplicaAsync(shard).WaitAsync(Timeout);
-        await using TestServer router = await TestServer.StartAsync(new()
-        {
-            ["KrSbert:Cluster:Role"] = "router",
-            ["KrSbert:Cluster:Postgres"] = database.ConnectionString,
-            ["KrSbert:Cluster:ShardCount"] = "1",
-            ["KrSbert:Cluster:ShardAddresses:0"] = $"http://127.0.0.1:{replica.Port}",
-        }).WaitAsync(Timeout);
+        await using TestServer router = await TestServer.StartAsync(TestCluster.RouterSettings(database.ConnectionString, $"http://127.0.0.1:{replica.Port}")).WaitAsync(Timeout);
 
         for (int round = 0; round < 3; round++)
         {

@@ -20,14 +20,12 @@ public sealed class StaleAliasTests(PostgresCluster postgres)
         Dictionary<string, string?> shard = TestCluster.ShardSettings(database.ConnectionString, shards: 1, shard: 0);
         shard["KrSbert:Cluster:DrainedVersionGraceSeconds"] = "0";
         await using TestServer replica = await TestCluster.StartReplicaAsync(shard).WaitAsync(Timeout);
-        Dictionary<string, string?> RouterSettings(int refreshMilliseconds) => new()
+        Dictionary<string, string?> RouterSettings(int refreshMilliseconds)
         {
-            ["KrSbert:Cluster:Role"] = "router",
-            ["KrSbert:Cluster:Postgres"] = database.ConnectionString,
-            ["KrSbert:Cluster:ShardCount"] = "1",
-            ["KrSbert:Cluster:ShardAddresses:0"] = $"http://127.0.0.1:{replica.Port}",
-            ["KrSbert:Cluster:AliasRefreshMilliseconds"] = $"{refreshMilliseconds}",
-        };
+            Dictionary<string, string?> settings = TestCluster.RouterSettings(database.ConnectionString, $"http://127.0.0.1:{replica.Port}");
+            settings["KrSbert:Cluster:AliasRefreshMilliseconds"] = $"{refreshMilliseconds}";
+            return settings;
+        }
 
         // The stale router refreshes its copy only every ten minutes: within this test, only a read-through refreshes it.
         await using TestServer stale = await TestServer.StartAsync(RouterSettings(600_000)).WaitAsync(Timeout);

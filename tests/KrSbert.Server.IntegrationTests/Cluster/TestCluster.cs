@@ -35,6 +35,23 @@ public sealed class TestCluster : IAsyncDisposable
         ["KrSbert:Cluster:PollMilliseconds"] = "200",
     };
 
+    /// <summary>The settings of a router over as many shards as <paramref name="shardAddresses"/> lists (each entry a shard's replicas, comma-separated).</summary>
+    public static Dictionary<string, string?> RouterSettings(string postgres, params string[] shardAddresses)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["KrSbert:Cluster:Role"] = "router",
+            ["KrSbert:Cluster:Postgres"] = postgres,
+            ["KrSbert:Cluster:ShardCount"] = $"{shardAddresses.Length}",
+        };
+        for (int shard = 0; shard < shardAddresses.Length; shard++)
+        {
+            settings[$"KrSbert:Cluster:ShardAddresses:{shard}"] = shardAddresses[shard];
+        }
+
+        return settings;
+    }
+
     public static async Task<TestCluster> StartAsync(PostgresCluster postgres, int shards, int replicasPerShard)
     {
         NpgsqlDataSource database = await postgres.CreateDatabaseAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -48,18 +65,9 @@ public sealed class TestCluster : IAsyncDisposable
             }
         }
 
-        var router = new Dictionary<string, string?>
-        {
-            ["KrSbert:Cluster:Role"] = "router",
-            ["KrSbert:Cluster:Postgres"] = database.ConnectionString,
-            ["KrSbert:Cluster:ShardCount"] = $"{shards}",
-            ["KrSbert:Cluster:PollMilliseconds"] = "200",
-            ["KrSbert:Cluster:AliasRefreshMilliseconds"] = "200",
-        };
-        for (int shard = 0; shard < shards; shard++)
-        {
-            router[$"KrSbert:Cluster:ShardAddresses:{shard}"] = string.Join(",", replicas[shard].Select(r => $"http://127.0.0.1:{r!.Port}"));
-        }
+        Dictionary<string, string?> router = RouterSettings(database.ConnectionString, [.. replicas.Select(shard => string.Join(",", shard.Select(r => $"http://127.0.0.1:{r!.Port}")))]);
+        router["KrSbert:Cluster:PollMilliseconds"] = "200";
+        router["KrSbert:Cluster:AliasRefreshMilliseconds"] = "200";
 
         return new TestCluster(database, replicas, await TestServer.StartAsync(router).WaitAsync(TimeSpan.FromSeconds(90)));
     }
