@@ -70,7 +70,12 @@ public sealed class TestServer : IAsyncDisposable
     private async Task StartAppAsync(bool waitUntilReady)
     {
         Port = FreePort();
-        MetricsPort = FreePort();
+        // A port just released may be handed out again at once: the metrics port must differ from the gRPC one.
+        do
+        {
+            MetricsPort = FreePort();
+        }
+        while (MetricsPort == Port);
         var settings = new Dictionary<string, string?>
         {
             ["KrSbert:DataDirectory"] = DataDirectory,
