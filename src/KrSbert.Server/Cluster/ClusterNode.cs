@@ -142,7 +142,7 @@ internal sealed partial class ClusterNode(
         {
             // A version made to serve a moment ago is followed from the next alias read (within the poll interval).
             ShardApplier? applier;
-            DateTime followedBy = DateTime.UtcNow.AddMilliseconds((2 * cluster.Value.PollMilliseconds) + 500);
+            DateTime followedBy = DateTime.UtcNow + NewVersionWait;
             while ((applier = _appliers.GetValueOrDefault(collection)) is null)
             {
                 if (DateTime.UtcNow >= until)
@@ -230,6 +230,9 @@ internal sealed partial class ClusterNode(
         }
     }
 
+    /// <summary>How long a version new to this replica may take to be followed: two alias reads and some slack.</summary>
+    private TimeSpan NewVersionWait => TimeSpan.FromMilliseconds((2 * cluster.Value.PollMilliseconds) + 500);
+
     /// <summary>
     /// A version this replica does not follow yet, asked without a token: it may have been created through a router a
     /// moment ago, before this replica's next alias read (every <see cref="ClusterOptions.PollMilliseconds"/>), so the
@@ -243,7 +246,7 @@ internal sealed partial class ClusterNode(
             return;
         }
 
-        DateTime until = DateTime.UtcNow.AddMilliseconds((2 * cluster.Value.PollMilliseconds) + 500);
+        DateTime until = DateTime.UtcNow + NewVersionWait;
         if (deadline < until)
         {
             until = deadline;

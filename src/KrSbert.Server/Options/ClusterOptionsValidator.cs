@@ -97,9 +97,9 @@ internal sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
             errors.Add("KrSbert:Cluster:RebuildModel is true, but it re-embeds a rebuilt version: it needs role builder and KrSbert:Cluster:RebuildCollection.");
         }
 
-        foreach ((string setting, int value, int minimum) in (ReadOnlySpan<(string, int, int)>)[("RebuildM", options.RebuildM, 2), ("RebuildEfConstruction", options.RebuildEfConstruction, 1), ("RebuildEfSearch", options.RebuildEfSearch, 1)])
+        int maxExpansion = KrSbert.Index.HnswOptions.MaxExpansion;
+        foreach ((string setting, int value, int minimum, int maximum) in (ReadOnlySpan<(string, int, int, int)>)[("RebuildM", options.RebuildM, 2, 512), ("RebuildEfConstruction", options.RebuildEfConstruction, 1, maxExpansion), ("RebuildEfSearch", options.RebuildEfSearch, 1, maxExpansion)])
         {
-            int maximum = setting == "RebuildM" ? 512 : KrSbert.Index.HnswOptions.MaxExpansion;
             if (value != 0 && (value < minimum || value > maximum))
             {
                 errors.Add($"KrSbert:Cluster:{setting} is {value}; it must be {minimum} to {maximum}, or 0 to keep the serving version's.");
